@@ -1,0 +1,154 @@
+"""Shared fixtures, in the style of Flask's own tutorial (examples/tutorial)."""
+
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from server import app as server_app
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 20
+SERVER_COMMAND = [sys.executable, "-m", "server"]
+STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
+
+
+@pytest.fixture
+def app():
+    """The Flask app the lessons built, in testing mode."""
+    server_app.config.update(TESTING=True)
+    yield server_app
+    server_app.config.update(TESTING=False)
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client: requests go straight to the app, no network."""
+    return app.test_client()
+
+
+def free_port():
+    """A port nothing listens on right now, for tests that must choose one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Process:
+    """A command started in the background, its output collected as it comes.
+
+    Every Process is stopped when the test that started it ends, so a failing
+    test never leaves a server running.
+    """
+
+    def __init__(self, args, env=None, cwd=ROOT):
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        environment = {
+            key: value for key, value in environment.items() if value is not None
+        }
+        self.proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self.stdout_lines = queue.Queue()
+        self.stderr_lines = []
+        self._readers = [
+            threading.Thread(
+                target=self._read,
+                args=(self.proc.stdout, self.stdout_lines.put),
+                daemon=True,
+            ),
+            threading.Thread(
+                target=self._read,
+                args=(self.proc.stderr, self.stderr_lines.append),
+                daemon=True,
+            ),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream, keep):
+        for line in stream:
+            keep(line)
+
+    def next_line(self, timeout=STARTUP_SECONDS):
+        """The next line the process prints on stdout, waiting at most `timeout`."""
+        try:
+            return self.stdout_lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(
+                f"no output within {timeout}s; stderr: {''.join(self.stderr_lines)!r}"
+            ) from None
+
+    def wait(self, timeout):
+        """Wait for the process to end; returns (exit code, seconds it took)."""
+        started = time.monotonic()
+        code = self.proc.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return code, time.monotonic() - started
+
+    @property
+    def stderr(self):
+        return "".join(self.stderr_lines)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.wait(timeout=10)
+
+
+def start_server(env=None, args=SERVER_COMMAND):
+    """Run `python -m server` (on any free port unless env says otherwise).
+
+    Returns the Process once the server has announced itself, with its port.
+    The caller stops it; the fixtures below do that for you.
+    """
+    process = Process(args, {"PORT": "0", **(env or {})})
+    try:
+        line = process.next_line()
+        match = STARTUP_LINE.fullmatch(line)
+        assert match, f"unexpected startup line {line!r}"
+    except BaseException:
+        process.stop()
+        raise
+    process.port = int(match[1])
+    return process
+
+
+@pytest.fixture(scope="module")
+def server_process():
+    """One `python -m server` for a whole test module, on a free port."""
+    process = start_server()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def start():
+    """Start a command in the background: start([...], env={...}) -> Process."""
+    started = []
+
+    def _start(args, env=None, cwd=ROOT):
+        process = Process(args, env, cwd)
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        process.stop()

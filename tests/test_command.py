@@ -1,0 +1,153 @@
+"""`python -m server`: the command a learner runs in a terminal."""
+
+import signal
+import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
+import pytest
+import requests
+from conftest import SERVER_COMMAND, free_port, start_server
+
+HTML = "text/html; charset=utf-8"
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def get(port, path, host="127.0.0.1"):
+    return requests.get(f"http://{host}:{port}{path}", timeout=5)
+
+
+def listening_addresses(pid):
+    return {
+        c.laddr for c in psutil.Process(pid).net_connections() if c.status == "LISTEN"
+    }
+
+
+def test_it_announces_where_it_runs(server_process):
+    # server_process started with PORT=0: the line names the port really bound.
+    assert server_process.port > 0
+    assert get(server_process.port, "/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"), [("/", b"Hello world"), ("/evening", b"Good evening")]
+)
+def test_both_pages_answer_over_http(server_process, path, body):
+    response = get(server_process.port, path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == HTML
+    assert response.content == body
+
+
+def test_unknown_paths_are_not_found(server_process):
+    assert get(server_process.port, "/morning").status_code == 404
+
+
+def test_it_listens_on_loopback_only_by_default(server_process):
+    assert listening_addresses(server_process.proc.pid) == {
+        ("127.0.0.1", server_process.port)
+    }
+
+
+def test_port_chooses_the_port(start):
+    port = free_port()
+    process = start(SERVER_COMMAND, env={"PORT": str(port)})
+    assert process.next_line() == f"Server is running on http://localhost:{port}\n"
+    assert get(port, "/evening").content == b"Good evening"
+
+
+def test_port_defaults_to_3000(start):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 3000)) == 0:
+            pytest.skip("something on this machine already listens on port 3000")
+    process = start(SERVER_COMMAND, env={"PORT": None})
+    assert process.next_line() == "Server is running on http://localhost:3000\n"
+    assert get(3000, "/").content == b"Hello world"
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="127.0.0.2 is Linux-only"
+)
+def test_host_chooses_the_address():
+    process = start_server({"HOST": "127.0.0.2"})
+    try:
+        assert listening_addresses(process.proc.pid) == {("127.0.0.2", process.port)}
+        assert get(process.port, "/", host="127.0.0.2").content == b"Hello world"
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc", "-1", "65536", "99999999999", "30.5", "", " ", "3000x", "0x10", "１２"],
+)
+def test_a_bad_port_is_one_clear_line(start, value):
+    process = start(SERVER_COMMAND, env={"PORT": value})
+    code, _ = process.wait(timeout=20)
+    assert code != 0
+    assert process.stderr == (
+        f"PORT must be a whole number from 0 to 65535, not {value!r}.\n"
+    )
+
+
+def test_a_port_in_use_is_one_clear_line(server_process, start):
+    taken = server_process.port
+    process = start(SERVER_COMMAND, env={"PORT": str(taken)})
+    code, _ = process.wait(timeout=20)
+    assert code != 0
+    assert process.stderr == (
+        f"Port {taken} is already in use: stop what uses it, or set PORT.\n"
+    )
+
+
+@posix_only
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_it_at_once_and_cleanly(signum):
+    process = start_server()
+    try:
+        assert get(process.port, "/").status_code == 200
+        process.proc.send_signal(signum)
+        code, seconds = process.wait(timeout=10)
+    finally:
+        process.stop()
+    assert code == 0
+    assert seconds < 3
+    assert "Traceback" not in process.stderr
+
+
+SLOW_SERVER = """
+import time
+
+from server import app
+from server.__main__ import main
+
+
+@app.route("/slow")
+def slow():
+    print("answering", flush=True)
+    time.sleep(1)  # a page that takes a second to make
+    return "finished"
+
+
+main()
+"""
+
+
+@posix_only
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_finishes_the_answer_in_progress(signum):
+    process = start_server(args=[sys.executable, "-c", SLOW_SERVER])
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(get, process.port, "/slow")
+            assert process.next_line(timeout=10) == "answering\n"
+            process.proc.send_signal(signum)
+            response = answer.result(timeout=10)
+        code, seconds = process.wait(timeout=10)
+    finally:
+        process.stop()
+    assert (response.status_code, response.content) == (200, b"finished")
+    assert code == 0
+    assert seconds < 3
+    assert "Traceback" not in process.stderr

@@ -1,0 +1,61 @@
+"""The lessons are the source of truth for server/: the two must agree."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+EXPORT = re.compile(r"%%writefile (?P<flags>(-\S+ )*)\.\./server/(?P<name>\S+)\n")
+
+
+def exports():
+    """Each exported file's text as the last lesson to write it leaves it.
+
+    Returns {file name: (lesson, text)}. %%writefile saves the cell below its
+    first line, ending with a newline.
+    """
+    exported = {}
+    for lesson in LESSONS:
+        for cell in nbformat.read(lesson, as_version=4).cells:
+            match = EXPORT.match(cell.source) if cell.cell_type == "code" else None
+            if match:
+                assert not match["flags"], f"{lesson.name} appends to {match['name']}"
+                text = cell.source[match.end() :]
+                exported[match["name"]] = (
+                    lesson,
+                    text if text.endswith("\n") else text + "\n",
+                )
+    return exported
+
+
+EXPORTS = exports()
+
+
+def test_the_lessons_export_the_whole_package():
+    assert set(EXPORTS) == {"__init__.py", "app.py", "__main__.py"}
+
+
+def test_every_file_in_server_is_written_by_a_lesson():
+    files = {p.name for p in (ROOT / "server").iterdir() if p.is_file()}
+    assert files == set(EXPORTS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_server_file_matches_its_last_export(name):
+    lesson, text = EXPORTS[name]
+    on_disk = (ROOT / "server" / name).read_text(encoding="utf-8")
+    assert on_disk == text, (
+        f"server/{name} differs from what {lesson.name} writes: "
+        "edit the notebook and run it, not the file"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_each_file_names_the_notebook_to_edit(name):
+    lesson, text = EXPORTS[name]
+    assert text.splitlines()[0] == (
+        f"# Generated from notebooks/{lesson.name}: edit the notebook, not this file."
+    )
