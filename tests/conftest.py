@@ -3,6 +3,7 @@
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -63,6 +64,8 @@ class Process:
             text=True,
             encoding="utf-8",
             errors="replace",
+            # Its own process group, so that stop() also ends any children.
+            start_new_session=(os.name == "posix"),
         )
         self.stdout_lines = queue.Queue()
         self.stderr_lines = []
@@ -86,6 +89,13 @@ class Process:
         for line in stream:
             keep(line)
 
+    def line_containing(self, text, timeout=STARTUP_SECONDS):
+        """Read stdout until a line containing `text`, within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in (line := self.next_line(max(0, deadline - time.monotonic()))):
+            pass
+        return line
+
     def next_line(self, timeout=STARTUP_SECONDS):
         """The next line the process prints on stdout, waiting at most `timeout`."""
         try:
@@ -108,9 +118,30 @@ class Process:
         return "".join(self.stderr_lines)
 
     def stop(self):
-        if self.proc.poll() is None:
+        """Kill the process and its children, if still running."""
+        if os.name == "posix":
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # the whole group has ended already
+        elif self.proc.poll() is None:
             self.proc.kill()
         self.wait(timeout=10)
+
+
+def wait_until_listening(process, port, timeout=STARTUP_SECONDS):
+    """Poll until `port` on 127.0.0.1 accepts connections, within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"nothing listens on {port}: {process.stderr}"
+                ) from None
+            time.sleep(0.05)  # polling, bounded by the deadline
 
 
 def start_server(env=None, args=SERVER_COMMAND):

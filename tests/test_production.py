@@ -1,0 +1,97 @@
+"""The Procfile's `web:` command: the production server, as a host would start it."""
+
+import os
+import shlex
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import ROOT, Process, free_port, wait_until_listening
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="granian via sh")
+
+HTML = "text/html; charset=utf-8"
+WEB = next(
+    line.removeprefix("web:").strip()
+    for line in (ROOT / "Procfile").read_text().splitlines()
+    if line.startswith("web:")
+)
+
+
+def start_web(command=WEB):
+    """Run a Procfile command as a platform does (sh, PORT set), on 127.0.0.1."""
+    port = free_port()
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "PATH": os.pathsep.join([venv_bin, os.environ["PATH"]]),
+        "PYTHONPATH": str(ROOT / "tests"),
+    }
+    process = Process(["sh", "-c", f"exec {command}"], env)
+    process.port = port
+    try:
+        wait_until_listening(process, port)
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
+@pytest.fixture(scope="module")
+def web():
+    process = start_web()
+    yield process
+    process.stop()
+
+
+def test_the_procfile_serves_the_package_with_granian():
+    words = shlex.split(WEB)
+    assert words[0] == "granian"
+    assert words[-1] == "server:app"
+    assert "$PORT" in words
+
+
+@pytest.mark.parametrize(
+    ("path", "body"), [("/", b"Hello world"), ("/evening", b"Good evening")]
+)
+def test_both_pages_answer_exactly(web, path, body):
+    response = requests.get(f"http://127.0.0.1:{web.port}{path}", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == HTML
+    assert response.content == body
+
+
+def test_unknown_paths_are_not_found(web):
+    response = requests.get(f"http://127.0.0.1:{web.port}/morning", timeout=5)
+    assert response.status_code == 404
+
+
+def test_sigterm_stops_it_with_exit_0():
+    process = start_web()
+    try:
+        process.proc.send_signal(signal.SIGTERM)
+        code, seconds = process.wait(timeout=15)
+    finally:
+        process.stop()
+    assert code == 0
+    assert seconds < 5
+
+
+def test_sigterm_finishes_the_answer_in_progress():
+    process = start_web(WEB.replace("server:app", "slow_app:app"))
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            url = f"http://127.0.0.1:{process.port}/slow"
+            answer = pool.submit(requests.get, url, timeout=10)
+            process.line_containing("answering", timeout=10)
+            process.proc.send_signal(signal.SIGTERM)
+            response = answer.result(timeout=10)
+        code, _ = process.wait(timeout=15)
+    finally:
+        process.stop()
+    assert (response.status_code, response.content) == (200, b"finished")
+    assert code == 0
