@@ -39,6 +39,7 @@ def listen(host, port):
 class RequestHandler(WSGIRequestHandler):
     """Werkzeug's request handler, keeping count of the requests it is answering."""
 
+    timeout = 30  # seconds a silent client may hold a connection open
     busy = 0
     changed = threading.Condition()
 
