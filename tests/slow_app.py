@@ -8,5 +8,5 @@ from server import app
 @app.route("/slow")
 def slow():
     print("answering", flush=True)
-    time.sleep(1)  # a page that takes a second to make
+    time.sleep(0.3)  # a page that takes a while to make
     return "finished"

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 import requests
-from conftest import SERVER_COMMAND, free_port, start_server
+
+from conftest import SERVER_COMMAND, free_port, start_server, wait_until_listening
 
 HTML = "text/html; charset=utf-8"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -80,7 +81,7 @@ def test_host_chooses_the_address():
 
 @pytest.mark.parametrize(
     "value",
-    ["abc", "-1", "65536", "99999999999", "30.5", "", " ", "3000x", "0x10", "１２"],
+    ["abc", "-1", "65536", "30.5", "", "3000x", "１２"],
 )
 def test_a_bad_port_is_one_clear_line(start, value):
     process = start(SERVER_COMMAND, env={"PORT": value})
@@ -126,7 +127,7 @@ from server.__main__ import main
 @app.route("/slow")
 def slow():
     print("answering", flush=True)
-    time.sleep(1)  # a page that takes a second to make
+    time.sleep(0.3)  # a page that takes a while to make
     return "finished"
 
 
@@ -151,3 +152,21 @@ def test_stopping_finishes_the_answer_in_progress(signum):
     assert code == 0
     assert seconds < 3
     assert "Traceback" not in process.stderr
+
+
+def test_flask_run_serves_the_package_too(start):
+    port = free_port()
+    flask = [
+        sys.executable,
+        "-m",
+        "flask",
+        "--app",
+        "server",
+        "run",
+        "--port",
+        str(port),
+    ]
+    process = start(flask)
+    wait_until_listening(process, port)
+    assert get(port, "/").content == b"Hello world"
+    assert get(port, "/evening").content == b"Good evening"

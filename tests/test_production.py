@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from conftest import ROOT, Process, free_port, wait_until_listening
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="granian via sh")

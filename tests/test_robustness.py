@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from conftest import SERVER_COMMAND
 
 LEAKS = (b"Traceback", b'File "', b"__debugger__", b"werkzeug.debug")

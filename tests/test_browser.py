@@ -1,0 +1,155 @@
+"""The lessons in a real JupyterLab, in a real browser (headless Chromium).
+
+Opens each lesson as a learner would, runs all its cells, and checks that every
+code cell ran without an error. Works on a copy of the project; a screenshot of
+each lesson is saved under test-artifacts/browser/ to look at when it fails.
+"""
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Process, free_port, wait_until_listening
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SCREENSHOTS = ROOT / "test-artifacts" / "browser"
+RUN_MS = 60_000
+
+# Run in the page: open a lesson, run all its cells, and wait until every code
+# cell has run and the kernel is idle. Returns what each code cell shows.
+RUN_LESSON = """
+async (path) => {
+  const app = window.jupyterapp;
+  await app.restored;
+  const panel = await app.commands.execute("docmanager:open", { path });
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  await app.commands.execute("notebook:run-all-cells");
+  const cells = () =>
+    panel.content.widgets.filter((cell) => cell.model.type === "code");
+  const done = () =>
+    cells().every((cell) => cell.model.executionCount !== null) &&
+    panel.sessionContext.session?.kernel?.status === "idle";
+  while (!done()) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return cells().map((cell) => ({
+    count: cell.model.executionCount,
+    outputs: cell.model.outputs.toJSON(),
+  }));
+}
+"""
+
+
+def browser_missing_reason():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return (
+            "Playwright for Python is not installed (pip install -r requirements.txt)"
+        )
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1, no token, serving a copy of the project."""
+    reason = browser_missing_reason()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set, but {reason}")
+        pytest.skip(reason)
+    project = tmp_path_factory.mktemp("project")
+    for folder in ("notebooks", "server"):
+        shutil.copytree(ROOT / folder, project / folder)
+    home = tmp_path_factory.mktemp("jupyter")
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    # No news or update checks: this machine, like many classrooms, is offline.
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    port = free_port()
+    process = Process(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",  # CI runs as root
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={project}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        ],
+        env={
+            "PYTHONPATH": str(project),  # the kernels import the copy's server
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+        },
+        cwd=project,
+    )
+    try:
+        wait_until_listening(process, port, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def lab_page(jupyterlab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.set_default_timeout(RUN_MS)
+            page.goto(f"{jupyterlab}/lab", wait_until="domcontentloaded")
+            page.wait_for_function("window.jupyterapp !== undefined")
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_lesson_runs_in_jupyterlab(lab_page, lesson):
+    try:
+        cells = lab_page.evaluate(RUN_LESSON, f"notebooks/{lesson.name}")
+    finally:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        lab_page.screenshot(path=SCREENSHOTS / f"{lesson.stem}.png", full_page=True)
+    assert cells, "no code cells ran"
+    errors = [
+        o for cell in cells for o in cell["outputs"] if o["output_type"] == "error"
+    ]
+    assert errors == []
+    assert [cell["count"] for cell in cells] == list(range(1, len(cells) + 1))
+    if lesson.name.startswith("03_"):
+        text = lab_page.locator(".jp-OutputArea-output").all_inner_texts()
+        assert any("Hello world" in t for t in text)
+        assert any("Good evening" in t for t in text)
