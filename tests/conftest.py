@@ -9,13 +9,16 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 
 from server import app as server_app
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
@@ -160,6 +163,21 @@ def start_server(env=None, args=SERVER_COMMAND):
         raise
     process.port = int(match[1])
     return process
+
+
+def slow_answer_while_stopping(process, signum):
+    """Ask for /slow (tests/slow_app.py) and send `signum` while it is answered.
+
+    Returns the response, the exit code and how long the process took to end.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        url = f"http://127.0.0.1:{process.port}/slow"
+        answer = pool.submit(requests.get, url, timeout=10)
+        process.line_containing("answering", timeout=10)
+        process.proc.send_signal(signum)
+        response = answer.result(timeout=10)
+    code, seconds = process.wait(timeout=15)
+    return response, code, seconds
 
 
 @pytest.fixture(scope="module")

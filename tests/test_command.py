@@ -3,13 +3,19 @@
 import signal
 import socket
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
 import requests
 
-from conftest import SERVER_COMMAND, free_port, start_server, wait_until_listening
+from conftest import (
+    SERVER_COMMAND,
+    TESTS,
+    free_port,
+    slow_answer_while_stopping,
+    start_server,
+    wait_until_listening,
+)
 
 HTML = "text/html; charset=utf-8"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -117,35 +123,20 @@ def test_a_signal_stops_it_at_once_and_cleanly(signum):
     assert "Traceback" not in process.stderr
 
 
-SLOW_SERVER = """
-import time
-
-from server import app
-from server.__main__ import main
-
-
-@app.route("/slow")
-def slow():
-    print("answering", flush=True)
-    time.sleep(0.3)  # a page that takes a while to make
-    return "finished"
-
-
-main()
-"""
+# The lessons' server, run by its own main(), with a slow page added.
+SLOW_SERVER = [
+    sys.executable,
+    "-c",
+    "import slow_app, server.__main__; server.__main__.main()",
+]
 
 
 @posix_only
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_finishes_the_answer_in_progress(signum):
-    process = start_server(args=[sys.executable, "-c", SLOW_SERVER])
+    process = start_server({"PYTHONPATH": str(TESTS)}, args=SLOW_SERVER)
     try:
-        with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(get, process.port, "/slow")
-            assert process.next_line(timeout=10) == "answering\n"
-            process.proc.send_signal(signum)
-            response = answer.result(timeout=10)
-        code, seconds = process.wait(timeout=10)
+        response, code, seconds = slow_answer_while_stopping(process, signum)
     finally:
         process.stop()
     assert (response.status_code, response.content) == (200, b"finished")

@@ -1,5 +1,9 @@
 """The lessons stay true: what a reader sees is what a run gives, and a learner
-can run, re-run and stop them at will."""
+can run, re-run and stop them at will.
+
+Kernels are slow to start, so the module does its notebook work once, in two
+kernels side by side (see `observed`), and each test checks one thing seen.
+"""
 
 import asyncio
 import os
@@ -11,11 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbclient.util import run_sync
 from nbformat.v4 import new_code_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FINAL_LESSON = ROOT / "notebooks" / "03_run_the_server.ipynb"
 RUN_SECONDS = 60
 
 
@@ -38,11 +42,6 @@ def copy_project(destination):
     return destination
 
 
-def kernel_env(project):
-    """`import server` in the kernel finds the copy, not the repository."""
-    return {**os.environ, "PYTHONPATH": str(project)}
-
-
 def client_for(notebook, project):
     return NotebookClient(
         notebook,
@@ -53,16 +52,101 @@ def client_for(notebook, project):
     )
 
 
-async def run_copy(lesson, project):
-    """Restart & Run All on a copy of `lesson`; the executed notebook."""
-    notebook = read(lesson)
-    await client_for(notebook, project).async_execute(env=kernel_env(project))
-    return notebook
+def kernel_env(project):
+    """`import server` in the kernel finds the copy, not the repository."""
+    return {**os.environ, "PYTHONPATH": str(project)}
 
 
-async def run_copies(lessons, projects):
-    """Run lessons side by side, each in its own kernel and its own project copy."""
-    return await asyncio.gather(*map(run_copy, lessons, projects))
+async def run_lessons_in_order(project):
+    """Blank every file in server/, then Restart & Run All each lesson in order.
+
+    Returns the executed notebooks and the files the lessons wrote back.
+    """
+    for path in (project / "server").iterdir():
+        path.write_text("")
+    runs = {}
+    for lesson in LESSONS:
+        runs[lesson] = read(project / "notebooks" / lesson.name)
+        await client_for(runs[lesson], project).async_execute(env=kernel_env(project))
+    written = {
+        path.name: path.read_bytes() for path in (project / "server").glob("*.py")
+    }
+    return runs, written
+
+
+def accepts(port):
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def stdout_of(client, code):
+    """Run `code` in the kernel like a new cell; what it printed."""
+    cell = new_code_cell(code)
+    await client.async_execute_cell(cell, 0)
+    return "".join(o.text for o in cell.outputs if o.get("name") == "stdout")
+
+
+def final_lesson_cell(notebook, text):
+    (cell,) = [cell for cell in code_cells(notebook) if text in cell.source]
+    return cell
+
+
+SERVER_THREADS = """
+import threading
+print(sum(t.name.endswith("(serve_forever)") for t in threading.enumerate()))
+"""
+
+
+async def act_like_a_learner(project):
+    """Run the final lesson's start cell five times, stop twice, restart the kernel.
+
+    Returns what was seen at each step.
+    """
+    notebook = read(FINAL_LESSON)
+    client = client_for(notebook, project)
+    cells = code_cells(notebook)
+    start = final_lesson_cell(notebook, "web_server = make_server(")
+    stop = final_lesson_cell(notebook, "web_server.shutdown()\nthread.join()\nprint(")
+    seen = {"outputs": []}
+    async with client.async_setup_kernel(env=kernel_env(project)):
+        for cell in cells[: cells.index(start)]:
+            await client.async_execute_cell(cell, 0)
+        ports = []
+        for _ in range(5):
+            await client.async_execute_cell(start, 0)
+            seen["outputs"].append(start.outputs)
+            ports.append(int(await stdout_of(client, "print(web_server.port)")))
+        seen["servers after five starts"] = await stdout_of(client, SERVER_THREADS)
+        seen["ports answering"] = [accepts(port) for port in ports]
+        seen["page"] = await stdout_of(
+            client, "import requests\nprint(requests.get(base_url, timeout=5).text)"
+        )
+        for _ in range(2):
+            await client.async_execute_cell(stop, 0)
+            seen["outputs"].append(stop.outputs)
+        seen["servers after stopping"] = await stdout_of(client, SERVER_THREADS)
+        seen["port answers after stopping"] = accepts(ports[-1])
+        await client.async_execute_cell(start, 0)
+        port = int(await stdout_of(client, "print(web_server.port)"))
+        seen["port answers before restart"] = accepts(port)
+        await client.km.restart_kernel(now=True)
+        seen["port answers after restart"] = accepts(port)
+    return seen
+
+
+async def observe(fresh_project, learner_project):
+    return await asyncio.gather(
+        run_lessons_in_order(fresh_project), act_like_a_learner(learner_project)
+    )
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory):
+    fresh = copy_project(tmp_path_factory.mktemp("fresh"))
+    learner = copy_project(tmp_path_factory.mktemp("learner"))
+    (runs, written), learner_saw = asyncio.run(observe(fresh, learner))
+    return {"runs": runs, "written": written, "learner": learner_saw}
 
 
 def visible_text(cell):
@@ -85,24 +169,21 @@ def visible_text(cell):
     ]
 
 
-@pytest.fixture(scope="module")
-def fresh_runs(tmp_path_factory):
-    """Every lesson run afresh, each in its own copy of the project, in parallel."""
-    projects = [
-        copy_project(tmp_path_factory.mktemp(lesson.stem)) for lesson in LESSONS
-    ]
-    runs = asyncio.run(run_copies(LESSONS, projects))
-    return dict(zip(LESSONS, runs, strict=True))
-
-
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
-def test_committed_outputs_are_what_a_fresh_run_prints(fresh_runs, lesson):
-    committed, fresh = code_cells(read(lesson)), code_cells(fresh_runs[lesson])
+def test_committed_outputs_are_what_a_fresh_run_prints(observed, lesson):
+    committed, fresh = code_cells(read(lesson)), code_cells(observed["runs"][lesson])
     for number, (saved, ran) in enumerate(zip(committed, fresh, strict=True), start=1):
         assert visible_text(saved) == visible_text(ran), (
             f"{lesson.name}, code cell {number}: the saved output is not what a"
             " fresh run prints; Restart & Run All, then save"
         )
+
+
+def test_the_lessons_write_server_back_byte_for_byte(observed):
+    in_repository = {
+        path.name: path.read_bytes() for path in (ROOT / "server").glob("*.py")
+    }
+    assert observed["written"] == in_repository
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
@@ -122,64 +203,27 @@ def test_lessons_use_the_python3_kernel(lesson):
     assert read(lesson).metadata.kernelspec.name == "python3"
 
 
-def lesson3_cell(notebook, text):
-    (cell,) = [cell for cell in code_cells(notebook) if text in cell.source]
-    return cell
+def test_starting_five_times_leaves_one_server(observed):
+    seen = observed["learner"]
+    assert seen["servers after five starts"] == "1\n"
+    assert seen["ports answering"] == [False] * 4 + [True]
+    assert seen["page"] == "Hello world\n"
 
 
-def run_code(client, code):
-    """Run `code` in the kernel like a new cell; its stdout."""
-    cell = new_code_cell(code)
-    client.execute_cell(cell, 0)
-    assert all(
-        o.output_type == "stream" and o.name == "stdout" for o in cell.outputs
-    ), cell.outputs
-    return "".join(o.text for o in cell.outputs)
+def test_re_running_start_and_stop_shows_no_error_or_noise(observed):
+    for outputs in observed["learner"]["outputs"]:
+        assert [(o.output_type, o.get("name")) for o in outputs] == [
+            ("stream", "stdout")
+        ]
 
 
-def accepts(port):
-    with socket.socket() as probe:
-        probe.settimeout(2)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+def test_stopping_twice_is_harmless_and_frees_the_port(observed):
+    seen = observed["learner"]
+    assert seen["servers after stopping"] == "0\n"
+    assert seen["port answers after stopping"] is False
 
 
-SERVER_THREADS = """
-import threading
-print(sum(t.name.endswith("(serve_forever)") for t in threading.enumerate()))
-"""
-
-
-def test_the_final_lesson_survives_a_learner(tmp_path):
-    """Run the start cell five times, stop twice, restart: one server, no error."""
-    project = copy_project(tmp_path)
-    notebook = read(ROOT / "notebooks" / "03_run_the_server.ipynb")
-    client = client_for(notebook, project)
-    start = lesson3_cell(notebook, "web_server = make_server(")
-    stop = lesson3_cell(notebook, ".shutdown()\nthread.join()\nprint(")
-    with client.setup_kernel(env=kernel_env(project)):
-        for cell in code_cells(notebook)[: code_cells(notebook).index(start)]:
-            client.execute_cell(cell, 0)
-        ports = []
-        for _ in range(5):
-            client.execute_cell(start, 0)
-            ports.append(int(run_code(client, "print(web_server.port)")))
-        count = SERVER_THREADS
-        assert run_code(client, count) == "1\n"
-        assert [accepts(port) for port in ports] == [False] * 4 + [True]
-        assert (
-            run_code(
-                client, "import requests\nprint(requests.get(base_url, timeout=5).text)"
-            )
-            == "Hello world\n"
-        )
-
-        client.execute_cell(stop, 0)
-        client.execute_cell(stop, 0)  # stopping twice is harmless
-        assert run_code(client, count) == "0\n"
-        assert not accepts(ports[-1])
-
-        client.execute_cell(start, 0)
-        port = int(run_code(client, "print(web_server.port)"))
-        assert accepts(port)
-        run_sync(client.km.restart_kernel)(now=True)
-        assert not accepts(port), "restarting the kernel should free the port"
+def test_restarting_the_kernel_frees_the_port(observed):
+    seen = observed["learner"]
+    assert seen["port answers before restart"] is True
+    assert seen["port answers after restart"] is False

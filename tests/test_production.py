@@ -4,13 +4,19 @@ import os
 import shlex
 import signal
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import ROOT, Process, free_port, wait_until_listening
+from conftest import (
+    ROOT,
+    TESTS,
+    Process,
+    free_port,
+    slow_answer_while_stopping,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="granian via sh")
 
@@ -30,7 +36,7 @@ def start_web(command=WEB):
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "PATH": os.pathsep.join([venv_bin, os.environ["PATH"]]),
-        "PYTHONPATH": str(ROOT / "tests"),
+        "PYTHONPATH": str(TESTS),
     }
     process = Process(["sh", "-c", f"exec {command}"], env)
     process.port = port
@@ -85,13 +91,7 @@ def test_sigterm_stops_it_with_exit_0():
 def test_sigterm_finishes_the_answer_in_progress():
     process = start_web(WEB.replace("server:app", "slow_app:app"))
     try:
-        with ThreadPoolExecutor(1) as pool:
-            url = f"http://127.0.0.1:{process.port}/slow"
-            answer = pool.submit(requests.get, url, timeout=10)
-            process.line_containing("answering", timeout=10)
-            process.proc.send_signal(signal.SIGTERM)
-            response = answer.result(timeout=10)
-        code, _ = process.wait(timeout=15)
+        response, code, _ = slow_answer_while_stopping(process, signal.SIGTERM)
     finally:
         process.stop()
     assert (response.status_code, response.content) == (200, b"finished")
