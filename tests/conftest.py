@@ -48,8 +48,8 @@ def free_port():
 class Process:
     """A command started in the background, its output collected as it comes.
 
-    Every Process is stopped when the test that started it ends, so a failing
-    test never leaves a server running.
+    Tests stop every Process they start, in a `finally` or through a fixture
+    (`start`, `server_process`), so a failing test never leaves a server running.
     """
 
     def __init__(self, args, env=None, cwd=ROOT):
@@ -71,6 +71,7 @@ class Process:
             start_new_session=(os.name == "posix"),
         )
         self.stdout_lines = queue.Queue()
+        self.stdout_log = []  # everything printed on stdout, for error messages
         self.stderr_lines = []
         self._readers = [
             threading.Thread(
@@ -87,9 +88,10 @@ class Process:
         for reader in self._readers:
             reader.start()
 
-    @staticmethod
-    def _read(stream, keep):
+    def _read(self, stream, keep):
         for line in stream:
+            if stream is self.proc.stdout:
+                self.stdout_log.append(line)
             keep(line)
 
     def line_containing(self, text, timeout=STARTUP_SECONDS):
@@ -111,7 +113,13 @@ class Process:
     def wait(self, timeout):
         """Wait for the process to end; returns (exit code, seconds it took)."""
         started = time.monotonic()
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"{self.proc.args} still running after {timeout}s;"
+                f" stdout: {''.join(self.stdout_log)!r}; stderr: {self.stderr!r}"
+            ) from None
         for reader in self._readers:
             reader.join(timeout=5)
         return code, time.monotonic() - started

@@ -42,6 +42,8 @@ def start_web(command=WEB):
     process.port = port
     try:
         wait_until_listening(process, port)
+        # Ready when it answers, as a platform's health check would see it.
+        requests.get(f"http://127.0.0.1:{port}/", timeout=20).raise_for_status()
     except BaseException:
         process.stop()
         raise
