@@ -3,6 +3,7 @@
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from server import app as server_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
@@ -36,6 +38,17 @@ def app():
 def client(app):
     """Flask's test client: requests go straight to the app, no network."""
     return app.test_client()
+
+
+def copy_project(destination):
+    """The lessons and the package, where running them cannot touch the repository."""
+    for folder in ("notebooks", "server"):
+        shutil.copytree(
+            ROOT / folder,
+            destination / folder,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    return destination
 
 
 def free_port():

@@ -7,13 +7,19 @@ each lesson is saved under test-artifacts/browser/ to look at when it fails.
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Process, free_port, wait_until_listening
+from conftest import (
+    LESSONS,
+    ROOT,
+    Process,
+    copy_project,
+    free_port,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +32,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / "test-artifacts" / "browser"
 RUN_MS = 45_000  # for one lesson, within pytest's own timeout
 
@@ -89,9 +94,7 @@ def jupyterlab(tmp_path_factory):
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"REQUIRE_BROWSER is set, but {reason}")
         pytest.skip(reason)
-    project = tmp_path_factory.mktemp("project")
-    for folder in ("notebooks", "server"):
-        shutil.copytree(ROOT / folder, project / folder)
+    project = copy_project(tmp_path_factory.mktemp("project"))
     home = tmp_path_factory.mktemp("jupyter")
     settings = home / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)

@@ -1,13 +1,12 @@
 """The lessons are the source of truth for server/: the two must agree."""
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from conftest import LESSONS, ROOT
+
 EXPORT = re.compile(r"%%writefile (?P<flags>(-\S+ )*)\.\./server/(?P<name>\S+)\n")
 
 

@@ -8,17 +8,15 @@ kernels side by side (see `observed`), and each test checks one thing seen.
 import asyncio
 import os
 import re
-import shutil
 import socket
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from conftest import LESSONS, ROOT, copy_project
+
 FINAL_LESSON = ROOT / "notebooks" / "03_run_the_server.ipynb"
 RUN_SECONDS = 60
 
@@ -29,17 +27,6 @@ def read(lesson):
 
 def code_cells(notebook):
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
-
-
-def copy_project(destination):
-    """The lessons and the package, where running them cannot touch the repository."""
-    for folder in ("notebooks", "server"):
-        shutil.copytree(
-            ROOT / folder,
-            destination / folder,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    return destination
 
 
 def client_for(notebook, project):

@@ -8,9 +8,9 @@ from urllib.parse import unquote
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import LESSONS, ROOT
+
 README = ROOT / "README.md"
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
