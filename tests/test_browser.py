@@ -40,31 +40,40 @@ RUN_MS = 45_000  # for one lesson, within pytest's own timeout
 # code cell shows, and the kernel's state.
 RUN_LESSON = """
 async ([path, deadlineMs]) => {
+  const deadline = Date.now() + deadlineMs;
+  const late = new Promise((resolve) =>
+    setTimeout(() => resolve("late"), deadlineMs));
+  const within = (promise) => Promise.race([promise, late]);
   const app = window.jupyterapp;
-  await app.restored;
-  const panel = await app.commands.execute("docmanager:open", { path });
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  const kernel = panel.sessionContext.session.kernel;
-  await kernel.info;  // the kernel has answered: its connection is up
-  await app.commands.execute("notebook:run-all-cells");
+  await within(app.restored);
+  const panel = await within(app.commands.execute("docmanager:open", { path }));
+  if (panel === "late") return { finished: false, kernel: "no notebook", cells: [] };
   const cells = () =>
     panel.content.widgets.filter((cell) => cell.model.type === "code");
-  const done = () =>
-    cells().every((cell) => cell.model.executionCount !== null) &&
-    kernel.status === "idle";
-  const deadline = Date.now() + deadlineMs;
-  while (!done() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    finished: done(),
-    kernel: `${kernel.status}, ${kernel.connectionStatus}`,
+  const seen = (stage) => ({
+    finished: stage === "done",
+    kernel: `${stage}; ${panel.sessionContext.session?.kernel?.status}`,
     cells: cells().map((cell) => ({
       count: cell.model.executionCount,
       outputs: cell.model.outputs.toJSON(),
     })),
-  };
+  });
+  if ((await within(panel.context.ready)) === "late") return seen("not loaded");
+  if ((await within(panel.sessionContext.ready)) === "late") return seen("no session");
+  const kernel = panel.sessionContext.session.kernel;
+  // The kernel has answered: its connection is up.
+  if ((await within(kernel.info)) === "late") return seen("no kernel info");
+  // Start from no outputs and no execution counts, so what we read is this run.
+  for (const cell of cells()) cell.model.clearExecution();
+  // Not awaited: the command settles only when every cell has run.
+  app.commands.execute("notebook:run-all-cells");
+  const done = () =>
+    cells().every((cell) => cell.model.executionCount !== null) &&
+    kernel.status === "idle";
+  while (!done() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return seen(done() ? "done" : "cells left waiting");
 }
 """
 
@@ -164,7 +173,7 @@ def test_lesson_runs_in_jupyterlab(lab_page, lesson):
         lab_page.screenshot(path=SCREENSHOTS / f"{lesson.stem}.png", full_page=True)
         lab_page.evaluate(SHUT_DOWN_KERNEL)
     counts = [cell["count"] for cell in run["cells"]]
-    assert run["finished"], f"cells still waiting: {counts}; kernel {run['kernel']}"
+    assert run["finished"], f"stopped at: {run['kernel']}; execution counts {counts}"
     assert counts == list(range(1, len(counts) + 1))
     outputs = [output for cell in run["cells"] for output in cell["outputs"]]
     assert [o for o in outputs if o["output_type"] == "error"] == []
