@@ -5,6 +5,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# JupyterLab refuses to run as root unless told; containers often run as root.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test lint bench audit clean
 
@@ -18,7 +20,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 lab: $(BIN)/.installed  ## open the lessons in JupyterLab
-	$(BIN)/jupyter lab notebooks/01_hello_world.ipynb
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/01_hello_world.ipynb
 
 test: $(BIN)/.installed lint  ## lint, then every test and every lesson
 	$(BIN)/pytest
