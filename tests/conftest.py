@@ -89,7 +89,7 @@ class Process:
         self._readers = [
             threading.Thread(
                 target=self._read,
-                args=(self.proc.stdout, self.stdout_lines.put),
+                args=(self.proc.stdout, self.stdout_lines.put, self.stdout_log.append),
                 daemon=True,
             ),
             threading.Thread(
@@ -101,11 +101,11 @@ class Process:
         for reader in self._readers:
             reader.start()
 
-    def _read(self, stream, keep):
+    @staticmethod
+    def _read(stream, *keepers):
         for line in stream:
-            if stream is self.proc.stdout:
-                self.stdout_log.append(line)
-            keep(line)
+            for keep in keepers:
+                keep(line)
 
     def line_containing(self, text, timeout=STARTUP_SECONDS):
         """Read stdout until a line containing `text`, within `timeout` seconds."""

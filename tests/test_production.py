@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench import procfile_command
 from conftest import (
-    ROOT,
     TESTS,
     Process,
     free_port,
@@ -21,11 +21,7 @@ from conftest import (
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="granian via sh")
 
 HTML = "text/html; charset=utf-8"
-WEB = next(
-    line.removeprefix("web:").strip()
-    for line in (ROOT / "Procfile").read_text().splitlines()
-    if line.startswith("web:")
-)
+WEB = procfile_command()  # the Procfile's web: line, read as `make bench` reads it
 
 
 def start_web(command=WEB):
