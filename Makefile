@@ -1,12 +1,20 @@
 # Two commands do everything: `make lab` to learn, `make test` to check.
-# Each creates the virtual environment .venv and installs requirements.txt
-# first, when needed. Windows without make: see "By hand" in README.md.
+# Each creates the virtual environment .venv first, when needed: `make lab`
+# installs what a learner needs (requirements.txt), `make test` adds the test
+# tools (requirements-dev.txt). Windows without make: see "By hand" in README.md.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+# A terminal opened in the Lab is this project's: bash whose only startup file
+# is .venv's activate script, so that no ~/.bashrc (pyenv, conda) puts another
+# Python first and `python -m server` works there.
+LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
+# tests/test_browser.py starts JupyterLab with this very target, adding its
+# own port and no browser through LAB_OPTIONS.
+LAB_OPTIONS ?=
 
 .PHONY: lab test lint bench audit clean
 
@@ -19,22 +27,29 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-lab: $(BIN)/.installed  ## open the lessons in JupyterLab
-	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/01_hello_world.ipynb
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
 
-test: $(BIN)/.installed lint  ## lint, then every test and every lesson
+lab: $(BIN)/.installed  ## open the lessons in JupyterLab
+	PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
+	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. \
+	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
+	  $(LAB_OPTIONS) notebooks/01_hello_world.ipynb
+
+test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
 	$(BIN)/pytest
 
-lint: $(BIN)/.installed  ## ruff over the code, the tests and the lessons
+lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(BIN)/.installed  ## development vs production server, with wrk
+bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py
 
 audit: $(BIN)/.installed  ## known vulnerabilities in what we pin
 	$(BIN)/python -m pip install --quiet pip-audit
-	$(BIN)/pip-audit -r requirements.txt
+	$(BIN)/pip-audit -r requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

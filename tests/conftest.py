@@ -21,6 +21,14 @@ from server import app as server_app
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PROJECT_FILES = [
+    "README.md",
+    "LICENSE",
+    "Makefile",
+    "pyproject.toml",
+    "requirements.txt",
+    "requirements-dev.txt",
+]
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
@@ -41,13 +49,16 @@ def client(app):
 
 
 def copy_project(destination):
-    """The lessons and the package, where running them cannot touch the repository."""
+    """The lessons, the package and the files beside them (README, Makefile...),
+    where running them cannot touch the repository."""
     for folder in ("notebooks", "server"):
         shutil.copytree(
             ROOT / folder,
             destination / folder,
-            ignore=shutil.ignore_patterns("__pycache__"),
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
         )
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, destination / name)
     return destination
 
 

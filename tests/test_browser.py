@@ -1,20 +1,27 @@
 """The lessons in a real JupyterLab, in a real browser (headless Chromium).
 
-Opens each lesson as a learner would, runs all its cells, and checks that every
-code cell ran without an error. Works on a copy of the project; a screenshot of
-each lesson is saved under test-artifacts/browser/ to look at when it fails.
+JupyterLab is started by `make lab`, as a learner starts it, on a copy of the
+project. Opens each lesson as a learner would, runs all its cells, and checks
+that every code cell ran without an error and every picture shows; clicks a
+lesson's Contents link; types `python -m server` into a terminal of the Lab.
+A screenshot of each lesson is saved under test-artifacts/browser/ to look at
+when it fails.
 """
 
 import json
 import os
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conftest import (
     LESSONS,
     ROOT,
+    STARTUP_LINE,
     Process,
     copy_project,
     free_port,
@@ -88,22 +95,35 @@ def browser_missing_reason():
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return (
-            "Playwright for Python is not installed (pip install -r requirements.txt)"
+            "Playwright for Python is not installed"
+            " (pip install -r requirements-dev.txt)"
         )
+    if not shutil.which("make"):
+        return "make is not installed: these tests start JupyterLab with `make lab`"
     if not CHROMIUM.exists():
         return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
     return None
 
 
 @pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory):
-    """JupyterLab on 127.0.0.1, no token, serving a copy of the project."""
+def project(tmp_path_factory):
+    """A copy of the project, which the learner's JupyterLab serves."""
+    return copy_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(project, tmp_path_factory):
+    """JupyterLab started exactly as `make lab` starts it, on a copy of the project.
+
+    Only LAB_OPTIONS, which the Makefile adds to its command line, differ: a
+    free port on 127.0.0.1, no token and no browser, settings in a temporary
+    folder, and the app exposed to the page so the tests can drive it.
+    """
     reason = browser_missing_reason()
     if reason:
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"REQUIRE_BROWSER is set, but {reason}")
         pytest.skip(reason)
-    project = copy_project(tmp_path_factory.mktemp("project"))
     home = tmp_path_factory.mktemp("jupyter")
     settings = home / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -112,22 +132,26 @@ def jupyterlab(tmp_path_factory):
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
     port = free_port()
+    options = [
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+    ]
+    venv = Path(sys.prefix)  # the environment these tests run in, already installed
     process = Process(
         [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",  # CI runs as root
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-            f"--ServerApp.root_dir={project}",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.user_settings_dir={home / 'settings'}",
-            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+            "make",
+            "--no-print-directory",
+            f"--old-file={venv / 'bin' / '.installed'}",  # installed: do not redo
+            "lab",
+            f"VENV={venv}",
+            f"LAB_OPTIONS={' '.join(options)}",
         ],
         env={
             "PYTHONPATH": str(project),  # the kernels import the copy's server
@@ -142,7 +166,9 @@ def jupyterlab(tmp_path_factory):
     finally:
         process.stop()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / "jupyterlab.log").write_text(process.stderr)
+        (SCREENSHOTS / "jupyterlab.log").write_text(
+            "".join(process.stdout_log) + process.stderr
+        )
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +206,74 @@ def test_lesson_runs_in_jupyterlab(lab_page, lesson):
     if lesson.name.startswith("03_"):
         assert "Hello world" in shown
         assert "Good evening" in shown
+
+
+# Open a lesson and wait until it shows.
+OPEN_LESSON = """
+async (path) => {
+  const app = window.jupyterapp;
+  await app.restored;
+  const panel = await app.commands.execute("docmanager:open", { path });
+  await panel.context.ready;
+  await panel.revealed;
+}
+"""
+
+README_IS_OPEN = """
+() => [...window.jupyterapp.shell.widgets("main")].some(
+  (widget) => widget.title.label === "README.md" && widget.isVisible)
+"""
+
+
+def test_contents_opens_the_readme_inside_jupyterlab(lab_page):
+    lab_page.evaluate(OPEN_LESSON, f"notebooks/{LESSONS[0].name}")
+    contents = lab_page.locator(".jp-RenderedMarkdown a", has_text="Contents")
+    contents.first.click()
+    lab_page.wait_for_function(README_IS_OPEN, timeout=20_000)
+    lab_page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+
+
+# Open a terminal in the Lab, as File > New > Terminal does, and type into it.
+TYPE_IN_NEW_TERMINAL = """
+async (keys) => {
+  await window.jupyterapp.restored;
+  const widget = await window.jupyterapp.commands.execute("terminal:create-new");
+  const session = widget.content.session;
+  const deadline = Date.now() + 20000;
+  while (session.connectionStatus !== "connected" && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  session.send({ type: "stdin", content: [keys] });
+  window.typeInTerminal = (more) => session.send({ type: "stdin", content: [more] });
+}
+"""
+
+
+def lines_of(path, count, timeout=30):
+    """The first `count` lines of a file something else is writing, within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and len(lines := path.read_text().splitlines()) >= count:
+            return lines[:count]
+        time.sleep(0.1)  # polling, bounded by the deadline
+    shown = path.read_text() if path.exists() else "nothing"
+    raise AssertionError(f"{path.name} has {shown!r} after {timeout}s")
+
+
+def test_a_terminal_in_the_lab_runs_the_server_with_the_projects_python(
+    lab_page, project
+):
+    said = project / "terminal.txt"
+    lab_page.evaluate(
+        TYPE_IN_NEW_TERMINAL,
+        'python -c "import sys; print(sys.prefix)" > terminal.txt;'
+        " PORT=0 python -m server >> terminal.txt\r",
+    )
+    try:
+        prefix, startup = lines_of(said, 2)
+        assert Path(prefix) == Path(sys.prefix)  # the venv `make lab` ran from
+        port = STARTUP_LINE.fullmatch(startup + "\n")[1]
+        answer = requests.get(f"http://127.0.0.1:{port}/evening", timeout=5)
+        assert answer.text == "Good evening"
+    finally:
+        lab_page.evaluate("() => window.typeInTerminal('\\x03')")  # Ctrl-C
