@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nbformat
 import pytest
 import requests
 
@@ -21,6 +22,7 @@ from server import app as server_app
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSON = {path.stem: path for path in LESSONS}
 PROJECT_FILES = [
     "README.md",
     "LICENSE",
@@ -60,6 +62,33 @@ def copy_project(destination):
     for name in PROJECT_FILES:
         shutil.copy2(ROOT / name, destination / name)
     return destination
+
+
+def tagged(lesson, tag):
+    """The sources of a lesson's cells with this tag (`exercise`, `check`,
+    `solution`), in order. `lesson` is a name such as "01_hello_world"."""
+    notebook = nbformat.read(LESSON[lesson], as_version=4)
+    return [
+        cell.source for cell in notebook.cells if tag in cell.metadata.get("tags", [])
+    ]
+
+
+def exercises(lesson):
+    return tagged(lesson, "exercise")
+
+
+def check_cells(lesson):
+    return tagged(lesson, "check")
+
+
+def solutions(lesson):
+    """The code in the ```python block of each solution cell."""
+    blocks = [
+        re.search(r"```python\n(.*?)```", text, re.DOTALL)
+        for text in tagged(lesson, "solution")
+    ]
+    assert all(blocks), f"a solution cell in {lesson} has no ```python block"
+    return [block[1] for block in blocks]
 
 
 def free_port():

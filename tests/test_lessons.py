@@ -13,9 +13,10 @@ import socket
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
-from conftest import LESSONS, ROOT, copy_project
+from conftest import LESSON, LESSONS, ROOT, copy_project, solutions
 
 FINAL_LESSON = ROOT / "notebooks" / "03_run_the_server.ipynb"
 RUN_SECONDS = 60
@@ -122,30 +123,92 @@ async def act_like_a_learner(project):
     return seen
 
 
-async def observe(fresh_project, learner_project):
+async def where_it_stops(project, lessons):
+    """Run All these lessons in order, as a learner would; the first error seen.
+
+    Returns (lesson, number of the code cell that stopped it, its error output),
+    or None when every lesson ran to the end.
+    """
+    for lesson in lessons:
+        notebook = read(project / "notebooks" / f"{lesson}.ipynb")
+        try:
+            await client_for(notebook, project).async_execute(env=kernel_env(project))
+        except CellExecutionError:
+            for number, cell in enumerate(code_cells(notebook), start=1):
+                errors = [o for o in cell.outputs if o.output_type == "error"]
+                if errors:
+                    return lesson, number, errors[0]
+    return None
+
+
+def with_solutions(notebook, lesson):
+    """The lesson with each exercise cell's code replaced by its solution."""
+    answers = iter(solutions(lesson))
+    for cell in notebook.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = next(answers)
+    return notebook
+
+
+async def checks_with_every_solution(project):
+    """Run every lesson in order with its solutions; what each check cell printed."""
+    printed = []
+    for lesson in LESSON:
+        notebook = with_solutions(
+            read(project / "notebooks" / f"{lesson}.ipynb"), lesson
+        )
+        await client_for(notebook, project).async_execute(env=kernel_env(project))
+        for cell in notebook.cells:
+            if "check" in cell.metadata.get("tags", []):
+                printed.append("".join(o.get("text", "") for o in cell.outputs))
+    return printed
+
+
+async def observe(projects):
+    (projects["empty app.py"] / "server" / "app.py").write_text("")
     return await asyncio.gather(
-        run_lessons_in_order(fresh_project), act_like_a_learner(learner_project)
+        run_lessons_in_order(projects["fresh"]),
+        act_like_a_learner(projects["learner"]),
+        where_it_stops(projects["1 then 3"], ["01_hello_world", "03_run_the_server"]),
+        where_it_stops(projects["empty app.py"], ["03_run_the_server"]),
+        checks_with_every_solution(projects["solutions"]),
     )
 
 
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory):
-    fresh = copy_project(tmp_path_factory.mktemp("fresh"))
-    learner = copy_project(tmp_path_factory.mktemp("learner"))
-    (runs, written), learner_saw = asyncio.run(observe(fresh, learner))
-    return {"runs": runs, "written": written, "learner": learner_saw}
+    names = ["fresh", "learner", "1 then 3", "empty app.py", "solutions"]
+    projects = {
+        name: copy_project(tmp_path_factory.mktemp(name.replace(" ", "-")))
+        for name in names
+    }
+    (runs, written), learner_saw, skipped, empty, checked = asyncio.run(
+        observe(projects)
+    )
+    return {
+        "runs": runs,
+        "written": written,
+        "learner": learner_saw,
+        "lesson 1 then 3": skipped,
+        "empty app.py": empty,
+        "checks with solutions": checked,
+    }
 
 
 def visible_text(cell):
     """What a reader sees of a code cell's outputs, as text.
 
     %%writefile says "Writing" for a new file and "Overwriting" for an existing
-    one; both mean the same here, so they compare equal.
+    one; both mean the same here, so they compare equal. A kernel may send one
+    print in several pieces (more often on a busy machine); they show as one.
     """
     texts = []
     for output in cell.outputs:
         if output.output_type == "stream":
-            texts.append((output.name, output.text))
+            if texts and texts[-1][0] == output.name:
+                texts[-1] = (output.name, texts[-1][1] + output.text)
+            else:
+                texts.append((output.name, output.text))
         elif output.output_type in ("execute_result", "display_data"):
             texts.append((output.output_type, output.data.get("text/plain", "")))
         else:
@@ -214,3 +277,36 @@ def test_restarting_the_kernel_frees_the_port(observed):
     seen = observed["learner"]
     assert seen["port answers before restart"] is True
     assert seen["port answers after restart"] is False
+
+
+def test_lesson_3_after_only_lesson_1_says_to_run_lesson_2(observed):
+    lesson, cell, error = observed["lesson 1 then 3"]
+    assert (lesson, cell) == ("03_run_the_server", 1)
+    assert error.traceback == [
+        "server/app.py has no /evening route yet: run lesson 2 (02_good_evening.ipynb)"
+        " first."
+    ]
+
+
+def test_lesson_3_with_an_empty_app_py_says_to_run_lesson_2(observed):
+    lesson, cell, error = observed["empty app.py"]
+    assert (lesson, cell) == ("03_run_the_server", 1)
+    assert error.traceback == [
+        "server/app.py is empty or broken (it defines no app): run lesson 2"
+        " (02_good_evening.ipynb) first."
+    ]
+
+
+def test_with_every_solution_every_check_says_correct(observed):
+    printed = observed["checks with solutions"]
+    assert len(printed) == sum(len(solutions(lesson)) for lesson in LESSON)
+    for line in printed:
+        assert line.startswith("Correct: ") and line.count("\n") == 1, line
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_saved_checks_show_the_untouched_exercises(lesson):
+    for cell in read(lesson).cells:
+        if "check" in cell.metadata.get("tags", []):
+            shown = "".join(output.get("text", "") for output in cell.outputs)
+            assert shown.startswith("Not attempted: "), shown
