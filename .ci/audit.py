@@ -1,4 +1,5 @@
-"""Run pip-audit over requirements-dev.txt (which includes requirements.txt) and say plainly how much it could check.
+"""Run pip-audit over requirements-dev.txt (and so requirements.txt) and say
+plainly how much it could check.
 
 Fails on any known vulnerability. pip-audit skips (and passes) packages whose
 vulnerability data it cannot fetch; where that is all of them, as on a machine
