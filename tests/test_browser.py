@@ -10,11 +10,13 @@ when it fails.
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 import requests
 
@@ -277,3 +279,28 @@ def test_a_terminal_in_the_lab_runs_the_server_with_the_projects_python(
         assert answer.text == "Good evening"
     finally:
         lab_page.evaluate("() => window.typeInTerminal('\\x03')")  # Ctrl-C
+
+
+PICTURE = re.compile(r"!\[([^\]]+)\]\((images/[^)]+)\)")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_each_picture_shows_with_its_alt_text(lab_page, lesson):
+    markdown = [
+        c.source for c in nbformat.read(lesson, 4).cells if c.cell_type == "markdown"
+    ]
+    pictures = PICTURE.findall("\n".join(markdown))
+    assert pictures, f"{lesson.name} has no picture"
+    lab_page.evaluate(OPEN_LESSON, f"notebooks/{lesson.name}")
+    try:
+        for alt, source in pictures:
+            image = lab_page.locator(f".jp-NotebookPanel:visible img[src*='{source}']")
+            image.scroll_into_view_if_needed()
+            image.wait_for(state="visible", timeout=20_000)
+            lab_page.wait_for_function(
+                "(image) => image.complete", arg=image.element_handle(), timeout=20_000
+            )
+            assert image.get_attribute("alt") == alt
+            assert image.evaluate("(image) => image.naturalWidth") > 0, source
+    finally:
+        lab_page.evaluate(SHUT_DOWN_KERNEL)
