@@ -12,6 +12,8 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 # is .venv's activate script, so that no ~/.bashrc (pyenv, conda) puts another
 # Python first and `python -m server` works there.
 LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
+# Kernels talk to JupyterLab over local sockets (ipc), not TCP, which ipykernel
+# warns about at every start.
 # tests/test_browser.py starts JupyterLab with this very target, adding its
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
@@ -33,7 +35,7 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 
 lab: $(BIN)/.installed  ## open the lessons in JupyterLab
 	PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
-	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. \
+	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  $(LAB_OPTIONS) notebooks/01_hello_world.ipynb
 
