@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint bench audit clean
+.PHONY: lab test lint bench audit site clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -17,6 +17,10 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
 lab: $(BIN)/.installed  ## open the lessons in JupyterLab
@@ -36,6 +40,9 @@ audit: $(BIN)/.installed  ## known vulnerabilities in what we pin
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit -r requirements.txt
 
+site: $(BIN)/.installed-dev  ## the README and the lessons as a static website, in _site/
+	$(BIN)/python .site/build.py _site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts _site
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
