@@ -26,7 +26,7 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 lab: $(BIN)/.installed  ## open the lessons in JupyterLab
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/01_hello_world.ipynb
 
-test: $(BIN)/.installed lint  ## lint, then every test and every lesson
+test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed  ## ruff over the code, the tests and the lessons
