@@ -99,8 +99,9 @@ def build(output):
         # The README is the home page, at the site's root address.
         shutil.copy2(html / "README.html", html / "index.html")
         # Sphinx leaves an empty _sources/ when told not to copy the sources.
-        if not any((html / "_sources").iterdir()):
-            (html / "_sources").rmdir()
+        sources = html / "_sources"
+        if sources.is_dir() and not any(sources.iterdir()):
+            sources.rmdir()
         if output.exists():
             shutil.rmtree(output)
         shutil.move(html, output)
