@@ -7,31 +7,36 @@ nothing is executed. The site needs no network to build or to read: every
 script, style sheet and font is in OUTPUT, so the folder can be published on
 any static host as it is.
 
-Why this generator: we tried each candidate on these lessons (Python 3.11, on
-the 2-core machine we develop on, with no network):
+Why this generator: we tried each candidate on these lessons, with a picture
+and a <details> solution added, on the 2-core machine we develop on, with no
+network (Python 3.11; times are the whole command, wall clock):
 
 - Sphinx + myst-nb, the engine of Jupyter Book 1, with the Furo theme (chosen):
-  builds in about 5 s. Links between the README and the notebooks
-  (`02_good_evening.ipynb`, `../README.md#serving-it-for-real`) become links
-  between pages, with GitHub's heading anchors; a link that points nowhere is a
-  build error. Raw HTML in Markdown cells (pictures, `<details>`) passes
-  through, a fenced block inside `<details>` is highlighted as code, and the
-  search runs in the browser from a local index. MathJax is only added to pages
-  with maths, and we turn maths off.
-- Jupyter Book 1 (`jupyter-book<2`): the same engine, about 5.5 s, but it pins
-  older Sphinx and myst releases and pulls in LaTeX, BibTeX and Thebe
-  extensions we do not use. Using Sphinx and myst-nb directly keeps the
-  current releases and half the packages.
-- Jupyter Book 2 (mystmd): stops before building anything, because it
-  downloads its theme at build time (it asks api.mystmd.org for book-theme),
-  which an offline machine cannot do; the theme is not on npm as a package.
-- mkdocs-jupyter with Material for MkDocs: builds in about 8 s, but links inside
-  notebooks are not rewritten (`02_good_evening.ipynb` from a lesson page is a
-  404), every lesson page carries an empty `<script src="">` for MathJax and a
-  Mermaid loader pointing at a CDN, and each page inlines 650 kB of CSS; MkDocs
-  1.x is no longer maintained and Material for MkDocs prints its own end-of-life
-  notice. Zensical, its successor, copies `.ipynb` files as they are: it does
-  not render notebooks.
+  2.7 s (4.9 s before build() below skips an import). Links between the README
+  and the notebooks (`02_good_evening.ipynb`, `../README.md#serving-it-for-real`,
+  `LICENSE`) become links between pages, with GitHub's heading anchors, and a
+  link or anchor that points nowhere fails the build. Raw HTML in Markdown cells
+  passes through, a fenced block inside `<details>` is highlighted as code,
+  pictures keep their alt text, and the search runs in the browser from a local
+  index. Nothing comes from a CDN: MathJax would be added only to a page with
+  maths, and maths is off.
+- Jupyter Book 1 (`jupyter-book<2`, the same engine behind a command of its
+  own): 5.7 s, and links work the same once heading anchors are on, but it
+  pins older releases (Sphinx 7.4, myst-parser 3) and brings 16 more packages
+  (LaTeX, BibTeX, Thebe, ...) that the lessons do not use; its theme's download
+  button links the raw `.md` and `.ipynb` sources.
+- Jupyter Book 2 (mystmd): builds nothing offline. It downloads its theme at
+  build time (it asks api.mystmd.org for book-theme), and that theme is not an
+  npm package (only its source libraries, @myst-theme/*, are).
+- mkdocs-jupyter 0.26 with Material for MkDocs 9.8 (`theme.font: false`): 8 s
+  without its cache. Links inside notebooks are left as they are, so
+  `02_good_evening.ipynb` from a lesson page is a 404; each lesson page carries
+  an empty `<script src="">` for MathJax and a Mermaid loader that would fetch
+  from a CDN, and inlines 650 kB of CSS. Material prints at each build that it
+  reaches its end of life on May 5, 2027, with Zensical as its successor.
+  Zensical (0.0.72, the newest this registry can install: later ones need a
+  zensical-ui it does not have) copies `.ipynb` files as they are: it does not
+  render notebooks.
 """
 
 import shutil
