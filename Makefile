@@ -18,7 +18,7 @@ LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint bench audit clean
+.PHONY: lab test lint bench audit site clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -53,6 +53,9 @@ audit: $(BIN)/.installed  ## known vulnerabilities in what we pin
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit -r requirements-dev.txt
 
+site: $(BIN)/.installed-dev  ## the README and the lessons as a static website, in _site/
+	$(BIN)/python .site/build.py _site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts _site
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
