@@ -12,8 +12,13 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 # is .venv's activate script, so that no ~/.bashrc (pyenv, conda) puts another
 # Python first and `python -m server` works there.
 LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
-# Kernels talk to JupyterLab over local sockets (ipc), not TCP, which ipykernel
-# warns about at every start.
+# `make lab` has kernels talk to JupyterLab over local (ipc) sockets: over TCP,
+# ipykernel warns at every start that the traffic is not encrypted.
+# JupyterLab settings for the lessons, in .venv: Markdown files such as the
+# README open as formatted pages, so that a link to one of its sections lands
+# there; no pop-up asking about Jupyter news.
+LAB_SETTINGS := {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
+LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
 # tests/test_browser.py starts JupyterLab with this very target, adding its
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
@@ -33,7 +38,11 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-lab: $(BIN)/.installed  ## open the lessons in JupyterLab
+$(LAB_SETTINGS_FILE): Makefile
+	@mkdir -p $(@D)
+	@echo '$(LAB_SETTINGS)' > $@
+
+lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \

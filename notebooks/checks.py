@@ -90,6 +90,9 @@ def _ask(practice, path, expected):
     finally:
         practice.config["PROPAGATE_EXCEPTIONS"] = saved
     if_404 = f'did you add @practice.route("{path}") just above your function?'
+    near = [rule for rule in _routes(practice) if rule.lower() == path.lower()]
+    if near:  # such as /About for /about
+        if_404 = f'your route is "{near[0]}": routes match letter for letter.'
     return _judge(response, path, expected, if_404)
 
 
@@ -131,7 +134,7 @@ def check_prediction(prediction, app):
         return "Not attempted: replace ... with your guess, then run this cell again."
     if not isinstance(prediction, int) or isinstance(prediction, bool):
         return "Not yet: write the status code as a number, like 200, without quotes."
-    try_it = 'Try app.test_client().get("/Evening").status'
+    try_it = 'Try app.test_client().get("/Evening").status_code'
     if prediction == app.test_client().get("/Evening").status_code:
         return (
             "Correct: GET /Evening answers 404 Not Found: routes match letter"

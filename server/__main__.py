@@ -20,7 +20,8 @@ if not (port.isascii() and port.isdigit() and int(port) <= 65535):
 
 # If the port is already in use, make_server says so and stops.
 server = make_server(host, int(port), app, threaded=True)
-# `kill` (SIGTERM) stops the server the way Ctrl-C (SIGINT) does.
-signal.signal(signal.SIGTERM, signal.default_int_handler)
+# Ctrl-C (SIGINT) and `kill` (SIGTERM) both stop the server, the same way.
+for signum in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(signum, signal.default_int_handler)
 print(f"Server is running on http://localhost:{server.port}", flush=True)
 server.serve_forever()  # until Ctrl-C; then it closes the port

@@ -8,7 +8,6 @@ A screenshot of each lesson is saved under test-artifacts/browser/ to look at
 when it fails.
 """
 
-import json
 import os
 import re
 import shutil
@@ -127,12 +126,6 @@ def jupyterlab(project, tmp_path_factory):
             pytest.fail(f"REQUIRE_BROWSER is set, but {reason}")
         pytest.skip(reason)
     home = tmp_path_factory.mktemp("jupyter")
-    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    # No news or update checks: this machine, like many classrooms, is offline.
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
     port = free_port()
     options = [
         "--no-browser",
@@ -229,9 +222,32 @@ README_IS_OPEN = """
 
 def test_contents_opens_the_readme_inside_jupyterlab(lab_page):
     lab_page.evaluate(OPEN_LESSON, f"notebooks/{LESSONS[0].name}")
-    contents = lab_page.locator(".jp-RenderedMarkdown a", has_text="Contents")
+    contents = lab_page.locator(
+        ".jp-NotebookPanel:visible .jp-RenderedMarkdown a", has_text="Contents"
+    )
     contents.first.click()
     lab_page.wait_for_function(README_IS_OPEN, timeout=20_000)
+    lab_page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+
+
+def test_a_link_to_a_readme_section_shows_that_section(lab_page):
+    lab_page.evaluate(OPEN_LESSON, f"notebooks/{LESSONS[0].name}")
+    lab_page.locator(
+        ".jp-NotebookPanel:visible .jp-RenderedMarkdown a", has_text="Troubleshooting"
+    ).click()
+    # The README opens formatted (make lab's settings), scrolled to the section.
+    heading = lab_page.locator(
+        ".jp-MarkdownViewer:visible h2", has_text="Troubleshooting"
+    )
+    heading.wait_for(timeout=20_000)
+    lab_page.wait_for_function(
+        """(heading) => {
+          const box = heading.getBoundingClientRect();
+          return box.top >= 0 && box.bottom <= window.innerHeight;
+        }""",
+        arg=heading.element_handle(),
+        timeout=20_000,
+    )
     lab_page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
 
 
@@ -269,7 +285,7 @@ def test_a_terminal_in_the_lab_runs_the_server_with_the_projects_python(
     lab_page.evaluate(
         TYPE_IN_NEW_TERMINAL,
         'python -c "import sys; print(sys.prefix)" > terminal.txt;'
-        " PORT=0 python -m server >> terminal.txt\r",
+        " PORT=0 python -m server >> terminal.txt; echo stopped >> terminal.txt\r",
     )
     try:
         prefix, startup = lines_of(said, 2)
@@ -279,6 +295,8 @@ def test_a_terminal_in_the_lab_runs_the_server_with_the_projects_python(
         assert answer.text == "Good evening"
     finally:
         lab_page.evaluate("() => window.typeInTerminal('\\x03')")  # Ctrl-C
+    # Ctrl-C in the terminal stopped the server: the shell went on to `echo`.
+    assert lines_of(said, 3, timeout=10)[2] == "stopped"
 
 
 PICTURE = re.compile(r"!\[([^\]]+)\]\((images/[^)]+)\)")

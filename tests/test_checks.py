@@ -193,10 +193,16 @@ WRONG_ANSWERS = {
         f"{NOT_AN_APP} not a module object.",
     ),
     "about: the wrong address": (
-        practice_with(("/About", 'return "About this server"')),
+        practice_with(("/abuot", 'return "About this server"')),
         "checks.check_about(practice)",
         "Not yet: GET /about answered 404 Not Found:"
         ' did you add @practice.route("/about") just above your function?',
+    ),
+    "about: a capital A in the address": (
+        practice_with(("/About", 'return "About this server"')),
+        "checks.check_about(practice)",
+        "Not yet: GET /about answered 404 Not Found:"
+        ' your route is "/About": routes match letter for letter.',
     ),
     "about: a small a": (
         practice_with(("/about", 'return "about this server"')),
@@ -238,10 +244,16 @@ WRONG_ANSWERS = {
         f"{NOT_AN_APP} not None.",
     ),
     "morning: the wrong address": (
-        practice_with(ABOUT, ("/Morning", 'return "Good morning"')),
+        practice_with(ABOUT, ("/good-morning", 'return "Good morning"')),
         "checks.check_morning(practice)",
         "Not yet: GET /morning answered 404 Not Found:"
         ' did you add @practice.route("/morning") just above your function?',
+    ),
+    "morning: a capital M in the address": (
+        practice_with(ABOUT, ("/Morning", 'return "Good morning"')),
+        "checks.check_morning(practice)",
+        "Not yet: GET /morning answered 404 Not Found:"
+        ' your route is "/Morning": routes match letter for letter.',
     ),
     "morning: a small g": (
         practice_with(ABOUT, ("/morning", 'return "good morning"')),
@@ -275,13 +287,13 @@ WRONG_ANSWERS = {
         "checks.check_prediction(prediction, app)",
         "Not yet: 200 would mean a route matched. Routes match letter for letter:"
         " is /Evening the same as /evening?"
-        ' Try app.test_client().get("/Evening").status',
+        ' Try app.test_client().get("/Evening").status_code',
     ),
     "prediction: 500": (
         "prediction = 500",
         "checks.check_prediction(prediction, app)",
         "Not yet: GET /Evening does not answer 500."
-        ' Try app.test_client().get("/Evening").status to see.',
+        ' Try app.test_client().get("/Evening").status_code to see.',
     ),
     "practice_server: the app itself": (
         practice_with(ABOUT) + "practice_server = practice",

@@ -124,6 +124,21 @@ def test_a_signal_stops_it_at_once_and_cleanly(signum):
     assert "Traceback" not in process.stderr
 
 
+@posix_only
+def test_ctrl_c_stops_it_even_when_started_ignoring_ctrl_c():
+    # A program started in the background by a shell, or by some launchers,
+    # inherits "ignore Ctrl-C"; the server must still stop on Ctrl-C.
+    ignoring = ["sh", "-c", "trap '' INT; exec \"$0\" -m server", sys.executable]
+    process = start_server(args=ignoring)
+    try:
+        process.proc.send_signal(signal.SIGINT)
+        code, seconds = process.wait(timeout=10)
+    finally:
+        process.stop()
+    assert code == 0
+    assert seconds < 3
+
+
 def idle_connections(port, count):
     """Connections a browser opens ahead of time and leaves silent, plus one
     that sends half a request."""
