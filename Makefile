@@ -19,6 +19,8 @@ LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
 # there; no pop-up asking about Jupyter news.
 LAB_SETTINGS := {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
 LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
+# ws_ping_timeout: jupyter_server's default (90 s) is longer than its ping
+# interval (30 s), which tornado warns about when the first notebook opens.
 # tests/test_browser.py starts JupyterLab with this very target, adding its
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
@@ -46,6 +48,7 @@ lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
+	  --ServerApp.tornado_settings="ws_ping_timeout=30000" \
 	  $(LAB_OPTIONS) notebooks/01_hello_world.ipynb
 
 test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
