@@ -64,13 +64,22 @@ def copy_project(destination):
     return destination
 
 
+def markdown_cells(lesson):
+    """The sources of a lesson's Markdown cells, in order."""
+    cells = nbformat.read(lesson, as_version=4).cells
+    return [cell.source for cell in cells if cell.cell_type == "markdown"]
+
+
+def has_tag(cell, tag):
+    """Whether a notebook cell carries this JupyterLab cell tag."""
+    return tag in cell.metadata.get("tags", [])
+
+
 def tagged(lesson, tag):
     """The sources of a lesson's cells with this tag (`exercise`, `check`,
     `solution`), in order. `lesson` is a name such as "01_hello_world"."""
     notebook = nbformat.read(LESSON[lesson], as_version=4)
-    return [
-        cell.source for cell in notebook.cells if tag in cell.metadata.get("tags", [])
-    ]
+    return [cell.source for cell in notebook.cells if has_tag(cell, tag)]
 
 
 def exercises(lesson):

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 import requests
 
@@ -26,6 +25,7 @@ from conftest import (
     Process,
     copy_project,
     free_port,
+    markdown_cells,
     wait_until_listening,
 )
 
@@ -304,10 +304,7 @@ PICTURE = re.compile(r"!\[([^\]]+)\]\((images/[^)]+)\)")
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_each_picture_shows_with_its_alt_text(lab_page, lesson):
-    markdown = [
-        c.source for c in nbformat.read(lesson, 4).cells if c.cell_type == "markdown"
-    ]
-    pictures = PICTURE.findall("\n".join(markdown))
+    pictures = PICTURE.findall("\n".join(markdown_cells(lesson)))
     assert pictures, f"{lesson.name} has no picture"
     lab_page.evaluate(OPEN_LESSON, f"notebooks/{lesson.name}")
     try:

@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
-from conftest import LESSON, LESSONS, ROOT, copy_project, solutions
+from conftest import LESSON, LESSONS, ROOT, copy_project, has_tag, solutions
 
 FINAL_LESSON = ROOT / "notebooks" / "03_run_the_server.ipynb"
 RUN_SECONDS = 60
@@ -149,7 +149,7 @@ def with_solutions(notebook, lesson):
     """The lesson with each exercise cell's code replaced by its solution."""
     answers = iter(solutions(lesson))
     for cell in notebook.cells:
-        if "exercise" in cell.metadata.get("tags", []):
+        if has_tag(cell, "exercise"):
             cell.source = next(answers)
     return notebook
 
@@ -163,7 +163,7 @@ async def checks_with_every_solution(project):
         )
         await client_for(notebook, project).async_execute(env=kernel_env(project))
         for cell in notebook.cells:
-            if "check" in cell.metadata.get("tags", []):
+            if has_tag(cell, "check"):
                 printed.append("".join(o.get("text", "") for o in cell.outputs))
     return printed
 
@@ -310,6 +310,6 @@ def test_with_every_solution_every_check_says_correct(observed):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_saved_checks_show_the_untouched_exercises(lesson):
     for cell in read(lesson).cells:
-        if "check" in cell.metadata.get("tags", []):
+        if has_tag(cell, "check"):
             shown = "".join(output.get("text", "") for output in cell.outputs)
             assert shown.startswith("Not attempted: "), shown

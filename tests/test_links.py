@@ -5,10 +5,9 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-import nbformat
 import pytest
 
-from conftest import LESSONS, ROOT
+from conftest import LESSONS, ROOT, markdown_cells
 
 README = ROOT / "README.md"
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -18,8 +17,7 @@ def markdown_of(path):
     """The Markdown of a README, or of a notebook's Markdown cells."""
     if path.suffix == ".md":
         return [path.read_text(encoding="utf-8")]
-    cells = nbformat.read(path, as_version=4).cells
-    return [cell.source for cell in cells if cell.cell_type == "markdown"]
+    return markdown_cells(path)
 
 
 def links(text):

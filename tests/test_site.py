@@ -15,7 +15,14 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import nbformat
 import pytest
 
-from conftest import LESSONS, ROOT, Process, free_port, wait_until_listening
+from conftest import (
+    LESSONS,
+    ROOT,
+    Process,
+    free_port,
+    markdown_cells,
+    wait_until_listening,
+)
 from test_browser import CHROMIUM, CHROMIUM_FLAGS, browser_missing_reason
 
 pytestmark = pytest.mark.browser
@@ -31,11 +38,6 @@ def site_missing_reason():
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install -r requirements-dev.txt)"
     return browser_missing_reason()
-
-
-def markdown_cells(lesson):
-    cells = nbformat.read(lesson, as_version=4).cells
-    return [cell.source for cell in cells if cell.cell_type == "markdown"]
 
 
 def title_of(markdown):
