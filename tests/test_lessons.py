@@ -31,13 +31,42 @@ def code_cells(notebook):
 
 
 def client_for(notebook, project):
+    """A client that runs cells as JupyterLab does. A cell still running after
+    RUN_SECONDS is interrupted, as the stop button would, so that its error
+    shows the line it was waiting on (see `run_all`)."""
     return NotebookClient(
         notebook,
         timeout=RUN_SECONDS,
+        interrupt_on_timeout=True,
+        error_on_timeout={
+            "ename": "CellTimeout",
+            "evalue": f"still running after {RUN_SECONDS} s, so it was interrupted",
+            "traceback": [],
+        },
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(project / "notebooks")}},
     )
+
+
+async def run_all(notebook, project):
+    """Restart & Run All, in place: the notebook keeps what each cell printed.
+
+    When a cell had to be interrupted, the error says where it was waiting.
+    """
+    try:
+        await client_for(notebook, project).async_execute(env=kernel_env(project))
+    except CellExecutionError as error:
+        if error.ename != "CellTimeout":
+            raise
+        shown = [
+            re.sub(r"\x1b\[[0-9;]*m", "", line)
+            for cell in code_cells(notebook)
+            for output in cell.outputs
+            if output.output_type == "error"
+            for line in output.traceback
+        ]
+        raise AssertionError("\n".join([str(error), error.evalue, *shown])) from None
 
 
 def kernel_env(project):
@@ -58,7 +87,7 @@ async def run_lessons_in_order(project):
     runs = {}
     for lesson in LESSONS:
         runs[lesson] = read(project / "notebooks" / lesson.name)
-        await client_for(runs[lesson], project).async_execute(env=kernel_env(project))
+        await run_all(runs[lesson], project)
         if lesson == LESSONS[0]:
             skipped = await where_it_stops(project, LESSONS[-1].stem)
     written = {
@@ -161,7 +190,7 @@ async def checks_with_every_solution(project):
         notebook = with_solutions(
             read(project / "notebooks" / f"{lesson}.ipynb"), lesson
         )
-        await client_for(notebook, project).async_execute(env=kernel_env(project))
+        await run_all(notebook, project)
         for cell in notebook.cells:
             if has_tag(cell, "check"):
                 printed.append("".join(o.get("text", "") for o in cell.outputs))
