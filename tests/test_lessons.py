@@ -165,7 +165,7 @@ async def where_it_stops(project, lesson):
     """
     notebook = read(project / "notebooks" / f"{lesson}.ipynb")
     try:
-        await client_for(notebook, project).async_execute(env=kernel_env(project))
+        await run_all(notebook, project)
     except CellExecutionError:
         for number, cell in enumerate(code_cells(notebook), start=1):
             errors = [o for o in cell.outputs if o.output_type == "error"]
