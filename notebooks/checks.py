@@ -13,7 +13,9 @@ A check never stops your notebook with an error, whatever you give it, and
 answers within a few seconds. Kaggle Learn's exercises (learntools) work this way.
 """
 
+import contextlib
 import functools
+import io
 import logging
 import re
 import runpy
@@ -196,7 +198,8 @@ def _ask(practice, path, expected):
     saved = practice.config["PROPAGATE_EXCEPTIONS"]
     practice.config["PROPAGATE_EXCEPTIONS"] = True  # raise errors, don't log them
     try:
-        response = practice.test_client().get(path)
+        with contextlib.redirect_stdout(io.StringIO()):  # what the function prints
+            response = practice.test_client().get(path)
     except Exception as error:
         if "did not return a valid response" not in str(error):
             return f"Not yet: your {path} function raised {_describe(error)}."
