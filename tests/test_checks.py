@@ -16,6 +16,7 @@ import asyncio
 import importlib.util
 import os
 import sys
+import threading
 import time
 
 import nbformat
@@ -75,6 +76,38 @@ def test_checks_knows_each_exercise_cell_as_the_lesson_gives_it(name):
 def test_a_check_cell_imports_checks_and_calls_its_check(name):
     lesson, number = EXERCISE[name]
     assert check_cells(lesson)[number] == f"import checks\n\nchecks.check_{name}()"
+
+
+def test_a_check_prints_one_line_and_leaves_the_app_as_it_was(monkeypatch, capsys):
+    names = {"__name__": "__main__"}
+    exec(
+        "from flask import Flask\n\npractice = Flask(__name__)\n\n"
+        '@practice.route("/about")\ndef about():\n    return 1 / 0\n',
+        names,
+    )
+    monkeypatch.setattr(checks, "_learner", lambda: (names, []))
+    assert checks.check_about() is None  # Jupyter shows no value
+    assert capsys.readouterr() == (
+        "Not yet: your /about function raised ZeroDivisionError: division by zero.\n",
+        "",
+    )
+    assert names["practice"].config["PROPAGATE_EXCEPTIONS"] is None
+
+
+def test_a_check_that_fails_itself_prints_one_line(monkeypatch, capsys):
+    class NoServer(checks.BaseWSGIServer):
+        def __init__(self):
+            pass  # no socket: asking for one raises AttributeError
+
+    thread = threading.current_thread()  # a thread that has started
+    names = {"practice_server": NoServer(), "practice_thread": thread}
+    monkeypatch.setattr(checks, "_learner", lambda: (names, []))
+    checks.check_practice_server()
+    assert capsys.readouterr() == (
+        "Not yet: checking your code raised AttributeError:"
+        " 'NoServer' object has no attribute 'socket'.\n",
+        "",
+    )
 
 
 def test_outside_a_notebook_a_check_prints_one_line(capsys):
