@@ -113,11 +113,17 @@ def _same(code, starter):
 
 def _last_cell_that_sets(name, cells):
     """The code of the last cell run that sets `name` (name = ...), or None."""
-    sets = re.compile(rf"^\s*{name}\s*=", re.MULTILINE)
+    sets = re.compile(rf"^\s*{name}\s*=(?!=)", re.MULTILINE)
     for code in reversed(cells):
         if sets.search(code):
             return code
     return None
+
+
+def _only_checks(code):
+    """Whether a cell only runs checks, as the check cells do."""
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    return all(line == "import checks" or line.startswith("checks.") for line in lines)
 
 
 def _cells_after(code, cells):
@@ -130,10 +136,12 @@ def _cells_after(code, cells):
 
 
 def _prints_verdict(check):
-    """Print the line `check` returns; an unexpected error becomes a line too."""
+    """Call `check` with the learner's names and cells, and print the line it
+    returns; an unexpected error becomes a line too. So a check cell calls a
+    check with no arguments: checks.check_about()."""
 
     @functools.wraps(check)
-    def run():
+    def run(*_older_notebooks):  # which passed practice and such: not needed
         try:
             line = check(*_learner())
         except Exception as error:
@@ -426,18 +434,19 @@ def check_practice_server(names, cells):
             f"Not yet: practice_server serves {name}, not practice: make it"
             f" with {MAKE_SERVER}."
         )
-    if not names["practice_thread"].is_alive():
-        return (
-            "Not yet: practice_thread has ended: give it"
-            " target=practice_server.serve_forever, then run your cell again."
-        )
     logging.disable()  # the server logs nothing on stderr while we ask
-    try:
-        response = requests.get(f"http://127.0.0.1:{server.port}/about", timeout=2)
+    try:  # its socket is open, so a connect is never refused: no 2 s wait
+        url = f"http://127.0.0.1:{server.port}/about"
+        response = requests.get(url, timeout=(3, 2))  # connect, then read
     except requests.Timeout:
         return (
             f"Not yet: the server on port {server.port} does not answer: does"
             " practice_thread run practice_server.serve_forever?"
+        )
+    except requests.ConnectionError as error:
+        return (
+            f"Not yet: practice_server did not take the request ({_describe(error)}):"
+            " run the exercise cell above again, then this cell."
         )
     finally:
         logging.disable(logging.NOTSET)
@@ -473,8 +482,7 @@ def check_practice_stopped(names, cells):
     tried = [  # the cells run since the exercise above, but for starters and checks
         code
         for code in (_cells_after(start, cells) if start in cells else [])
-        if not _same(code, STARTERS["practice_stopped"])
-        and not code.strip().startswith("checks.")
+        if not _same(code, STARTERS["practice_stopped"]) and not _only_checks(code)
     ]
     code = "\n".join([start, *tried])
     if "shutdown(" not in code:

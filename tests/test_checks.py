@@ -134,6 +134,7 @@ MORNING = ("/morning", "morning", 'return "Good morning"')
 APP = practice_with(ABOUT)
 START = solutions("03_run_the_server")[0]
 STOP = solutions("03_run_the_server")[1]
+STOPPED_STARTER = checks.STARTERS["practice_stopped"]
 START_WITHOUT_START = START.split("practice_thread.start()")[0]
 START_WITH_BRACKETS = START.replace("serve_forever,", "serve_forever(),")
 NO_DECORATOR = (
@@ -378,7 +379,14 @@ MISTAKES = {
     ),
     "practice_stopped: the starter": (
         "practice_stopped",
-        [START, checks.STARTERS["practice_stopped"]],
+        [START, STOPPED_STARTER],
+        RUN,
+        "Not attempted:",
+        "stop practice_server",
+    ),
+    "practice_stopped: the starter, after checking exercise 1": (
+        "practice_stopped",
+        [START, "import checks\n\nchecks.check_practice_server()", STOPPED_STARTER],
         RUN,
         "Not attempted:",
         "stop practice_server",
