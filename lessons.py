@@ -19,8 +19,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+# nbformat and nbclient are imported where they are needed: loading them takes
+# seconds, which `reset` and `make test`'s guard do without.
 
 ROOT = Path(__file__).resolve().parent
 LESSON_GLOB = "notebooks/[0-9][0-9]_*.ipynb"
@@ -88,6 +88,9 @@ def run_lesson(path, project, cell_seconds):
 
     `import server` in the kernel finds the scratch copy's package first.
     """
+    import nbformat
+    from nbclient import NotebookClient
+
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -175,8 +178,8 @@ def git_file(root, commit, path):
         return None
 
 
-def upstream_name(root):
-    """Where the newest lessons come from, such as "origin/main"."""
+def ensure_clone(root):
+    """Stop with a Problem unless `root` is a git clone."""
     try:
         git(root, "rev-parse", "--git-dir")
     except GitFailed:
@@ -185,6 +188,11 @@ def upstream_name(root):
             " go back to or update from: get the project with git clone (see the"
             " README), then copy your notebooks into it."
         ) from None
+
+
+def upstream_name(root):
+    """Where the newest lessons come from, such as "origin/main"."""
+    ensure_clone(root)
     try:
         return git_text(root, "rev-parse", "--abbrev-ref", "@{upstream}")
     except GitFailed:
@@ -197,9 +205,13 @@ def upstream_name(root):
 
 def published_commit(root):
     """The newest published version your copy is built on: the commit where
-    your branch and its upstream meet (the same as HEAD unless you committed)."""
-    upstream_name(root)
-    return git_text(root, "merge-base", "HEAD", "@{upstream}")
+    your branch and its upstream meet (the same as HEAD unless you committed);
+    HEAD on a branch with no upstream."""
+    ensure_clone(root)
+    try:
+        return git_text(root, "merge-base", "HEAD", "@{upstream}")
+    except GitFailed:
+        return git_text(root, "rev-parse", "HEAD")
 
 
 def backup(root, paths):
@@ -260,7 +272,7 @@ def reset(root=ROOT, lesson=None):
             numbers = ", ".join(Path(p).name[:2].lstrip("0") for p in names)
             raise Problem(
                 f"There is no lesson {lesson}: choose one of {numbers},"
-                f" as in make reset LESSON={numbers[0]}"
+                f" as in make reset LESSON={numbers[0]}."
             )
         paths = chosen + [p for p in published if p.startswith("server/")]
     folder = backup(root, paths)
@@ -354,6 +366,8 @@ def merge_lesson(before, mine, theirs, name, notes):
 
     Returns the merged notebook as bytes; `notes` gets a line per thing to know.
     """
+    import nbformat
+
     try:
         mine_nb = nbformat.reads(mine.decode("utf-8"), as_version=4)
         theirs_nb = nbformat.reads(theirs.decode("utf-8"), as_version=4)
