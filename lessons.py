@@ -29,6 +29,12 @@ CELL_SECONDS = 30  # `progress` stops a cell still running after this long
 VERDICTS = ("Correct:", "Not yet:", "Not attempted:")
 
 
+RELOAD = (
+    "If JupyterLab has a lesson open, use File > Reload Notebook from Disk"
+    " before you go on there."
+)
+
+
 class Problem(Exception):
     """Something the learner must sort out first; the message says what to do."""
 
@@ -52,7 +58,7 @@ def progress(root=ROOT, cell_seconds=CELL_SECONDS):
     they write their own server/ package.
     """
     print(
-        f"Running your lessons on a copy, one after another. A cell still running"
+        f"Running your lessons as last saved, on a copy. A cell still running"
         f" after {cell_seconds} s is stopped (an exercise can wait forever)."
     )
     correct = total = 0
@@ -152,7 +158,12 @@ def verdicts(notebook, number, cell_seconds):
 def git(root, *args):
     """Run git in `root` and return what it printed, as bytes."""
     try:
-        result = subprocess.run(["git", *args], cwd=root, capture_output=True)
+        result = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # never wait for a password
+        )
     except FileNotFoundError:
         raise Problem(
             "git is not installed: install it, then run this again."
@@ -281,6 +292,7 @@ def reset(root=ROOT, lesson=None):
     git(root, "reset", "--quiet", "--", *paths)  # unstage any of them
     what = ", ".join(Path(p).name for p in paths if p.endswith(".ipynb"))
     print(f"Put back as published: {what} and server/.")
+    print(RELOAD)
     print(
         f"Your work is in {folder.relative_to(root).as_posix()}/: open a lesson"
         " there to copy anything back, or run make lab to start again."
@@ -345,6 +357,7 @@ def update(root=ROOT):
     print(f"Updated to the newest lessons ({len(plan)} files changed).")
     for note in notes:
         print(note)
+    print(RELOAD)
     print("Next: run make progress to see your exercises with the new lessons.")
 
 

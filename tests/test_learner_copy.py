@@ -389,3 +389,25 @@ def test_every_exercise_cell_has_an_id_that_update_can_match(story):
         for cell in notebook.cells:
             if has_tag(cell, "exercise"):
                 assert re.fullmatch(r"\d\d-\d\d", cell.id), name
+
+
+def test_update_after_the_learner_committed_keeps_their_commits_on_a_branch(
+    tmp_path,
+):
+    upstream = bare_repository(tmp_path)
+    git(tmp_path, "clone", "--quiet", str(upstream), "learner")
+    git(tmp_path, "clone", "--quiet", str(upstream), "maintainer")
+    learner = tmp_path / "learner"
+    edit(learner / LESSON_1, {"01-15": RIGHT})
+    git(learner, "commit", "--quiet", "--all", "--message", "My answer")
+    mine = git(learner, "rev-parse", "HEAD")
+    first_change(tmp_path / "maintainer")
+
+    printed = said(lessons.update, learner)
+
+    (line,) = [line for line in printed.splitlines() if "branch" in line]
+    branch = line.removeprefix("Your commits are kept on the branch ").rstrip(".")
+    assert git(learner, "rev-parse", branch) == mine
+    assert git(learner, "rev-parse", "HEAD") == git(learner, "rev-parse", "@{u}")
+    assert source_of(notebooks_in(learner), LESSON_1, "01-15") == RIGHT
+    assert git(learner, "status", "--porcelain") == f" M {LESSON_1}\n"
