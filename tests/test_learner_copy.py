@@ -321,7 +321,7 @@ def test_update_leaves_valid_notebooks_without_conflict_markers(story):
 
 def test_update_keeps_a_copy_of_the_notebooks_first(story):
     folder = backup_named(story["update"], story["learner"])
-    assert folder.parent.name == ".lessons-backup"
+    assert folder.parent.name == "lesson-backups"
     assert notebooks_in(folder) == story["answered"]
 
 
