@@ -129,10 +129,15 @@ def verdicts(notebook, number, cell_seconds):
             said = [line for line in printed.splitlines() if line.startswith(VERDICTS)]
             if said:
                 lines.append(said[0])
+            elif error:
+                lines.append(
+                    f"Not yet: the check stopped with {error.ename}: make the"
+                    " exercise cell above run without an error."
+                )
             else:
                 lines.append(
-                    f"Not yet: the check stopped with {error.ename if error else 'no'}"
-                    " verdict: make the exercise cell above run without an error."
+                    "Not yet: the check printed no verdict: run the lesson in"
+                    " JupyterLab to see why."
                 )
             continue  # an error in a check comes from the exercise above it
         if error is None:
@@ -143,7 +148,10 @@ def verdicts(notebook, number, cell_seconds):
             what = f"raised {error.ename}: {error.evalue}".rstrip(": ")
         first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
         if "exercise" in tags(cell):
-            errors.append(f"Your exercise in code cell {count} {what}.")
+            errors.append(
+                f"Your exercise in code cell {count} {what}: fix it in JupyterLab"
+                " and run it again."
+            )
         else:
             errors.append(
                 f"Code cell {count} ({first!r}) {what}: fix that cell, or put the"
