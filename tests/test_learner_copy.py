@@ -18,7 +18,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -83,8 +85,9 @@ def said(command, *args):
 
 
 def make(cwd, *args):
-    """`make ...` in the learner's clone, with this project's .venv as theirs."""
-    venv = ROOT / ".venv"
+    """`make ...` in the learner's clone, with the .venv running these tests
+    as theirs (CI's .venv-3.10... too), installed: make installs nothing."""
+    venv = Path(sys.prefix)
     installed = [f"--old-file={venv / 'bin' / name}" for name in MARKS]
     return subprocess.run(
         ["make", "--no-print-directory", *args, f"VENV={venv}", *installed],
@@ -412,3 +415,26 @@ def test_update_after_the_learner_committed_keeps_their_commits_on_a_branch(
     assert git(learner, "rev-parse", "HEAD") == git(learner, "rev-parse", "@{u}")
     assert source_of(notebooks_in(learner), LESSON_1, "01-15") == RIGHT
     assert git(learner, "status", "--porcelain") == f" M {LESSON_1}\n"
+
+
+def test_update_replaces_a_lesson_broken_by_conflict_markers_and_says_so():
+    published = (ROOT / LESSON_1).read_bytes()
+    broken = b"<<<<<<< Updated upstream\n" + published + b"=======\n>>>>>>> Stash\n"
+    notes = []
+    merged = lessons.merge_lesson(published, broken, published, "01.ipynb", notes)
+    assert merged == published
+    assert notes == [
+        "01.ipynb could not be read as a notebook, so the new version replaces it:"
+        " copy your answers back from the backup."
+    ]
+
+
+def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
+    git(tmp_path, "init", "--quiet")
+    with pytest.raises(lessons.Problem) as problem:
+        lessons.update(tmp_path)
+    assert str(problem.value) == (
+        "Your branch has no upstream branch to get the lessons from: run"
+        " git branch --set-upstream-to=origin/main (or check out main), then run"
+        " this again."
+    )
