@@ -268,10 +268,18 @@ def test_progress_prints_each_exercise_verdict_and_the_total(story):
     )
 
 
+def code_cell_number(notebook, source):
+    """The number JupyterLab shows, after Run All, beside the cell with `source`."""
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return sources.index(source) + 1
+
+
 def test_progress_names_a_cell_that_raises_outside_the_exercises(story):
+    lesson_2 = nbformat.reads(story["answered"][LESSON_2].decode(), as_version=4)
+    number = code_cell_number(lesson_2, EXPERIMENT)
     assert (
-        "  Code cell 9 ('1 / 0') raised ZeroDivisionError: division by zero: fix"
-        " that cell, or put the lesson back with: make reset LESSON=2"
+        f"  Code cell {number} ('1 / 0') raised ZeroDivisionError: division by zero:"
+        " fix that cell, or put the lesson back with: make reset LESSON=2"
     ) in story["progress"].splitlines()
 
 
@@ -376,13 +384,15 @@ def test_progress_stops_a_cell_that_hangs(tmp_path):
     shutil.copy2(ROOT / LESSON_1, tmp_path / LESSON_1)
     shutil.copy2(ROOT / "notebooks" / "checks.py", tmp_path / "notebooks")
     shutil.copytree(ROOT / "server", tmp_path / "server")
-    edit(tmp_path / LESSON_1, {"01-15": "import time\n\ntime.sleep(60)"})
+    hangs = "import time\n\ntime.sleep(60)"
+    edit(tmp_path / LESSON_1, {"01-15": hangs})
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         assert lessons.progress(tmp_path, cell_seconds=1) == (0, 1)
+    number = code_cell_number(nbformat.read(tmp_path / LESSON_1, as_version=4), hangs)
     assert (
-        "  Your exercise in code cell 7 was still running after 1 s, so it was"
-        " stopped: fix it in JupyterLab and run it again."
+        f"  Your exercise in code cell {number} was still running after 1 s, so it"
+        " was stopped: fix it in JupyterLab and run it again."
     ) in printed.getvalue().splitlines()
 
 
