@@ -69,7 +69,7 @@ reset: $(BIN)/.installed  ## the published lessons back: all, or LESSON=2
 	$(BIN)/python lessons.py reset $(LESSON)
 
 # `make test` on lessons with answers in them would fail on the answers: one
-# line says so instead (lessons.py unchanged), before anything is installed.
+# line says so instead (lessons.py unchanged), before the test tools install.
 unchanged: $(BIN)/.installed
 	@$(BIN)/python lessons.py unchanged
 

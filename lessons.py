@@ -284,9 +284,8 @@ def reset(root=ROOT, lesson=None):
         paths = published
     else:
         names = [p for p in published if Path(p).match(LESSON_GLOB)]
-        chosen = [
-            p for p in names if Path(p).name[:2].lstrip("0") == lesson.lstrip("0")
-        ]
+        wanted = lesson.split("_")[0].lstrip("0")  # from "2", "02", "02_good..."
+        chosen = [p for p in names if Path(p).name[:2].lstrip("0") == wanted]
         if not chosen:
             numbers = ", ".join(Path(p).name[:2].lstrip("0") for p in names)
             raise Problem(
@@ -354,6 +353,12 @@ def update(root=ROOT):
             notes.append(
                 f"{path}: the new version replaces yours (kept in the backup)."
             )
+    for path in git_text(
+        root, "ls-tree", "-r", "--name-only", new, "--", "server"
+    ).split():
+        published = git_file(root, new, path)  # server/ as the new lessons export it
+        if read(root, path) != published:
+            plan[path] = published
     backup(root, list(plan))
     if git_text(root, "rev-list", "--count", f"{new}..{head}") != "0":
         branch = "before-update-" + datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
