@@ -353,12 +353,10 @@ def update(root=ROOT):
             notes.append(
                 f"{path}: the new version replaces yours (kept in the backup)."
             )
-    for path in git_text(
-        root, "ls-tree", "-r", "--name-only", new, "--", "server"
-    ).split():
-        published = git_file(root, new, path)  # server/ as the new lessons export it
-        if read(root, path) != published:
-            plan[path] = published
+    exported = git_text(root, "ls-tree", "-r", "--name-only", new, "--", "server")
+    for path in exported.splitlines():  # server/ as the new lessons export it
+        if read(root, path) != git_file(root, new, path):
+            plan[path] = git_file(root, new, path)
     backup(root, list(plan))
     if git_text(root, "rev-list", "--count", f"{new}..{head}") != "0":
         branch = "before-update-" + datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
