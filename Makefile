@@ -33,7 +33,7 @@ LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint bench audit site clean
+.PHONY: lab test lint bench audit site clean progress update reset unchanged
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -58,12 +58,27 @@ lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  $(LAB_OPTIONS) notebooks/01_hello_world.ipynb
 
-test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
+test: unchanged $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The learner's copy (lessons.py; on Windows: python lessons.py progress, ...).
+progress: $(BIN)/.installed  ## run your lessons on a copy: each exercise's verdict
+	$(BIN)/python lessons.py progress
+
+update: $(BIN)/.installed  ## the newest lessons, keeping your answers and notes
+	$(BIN)/python lessons.py update
+
+reset: $(BIN)/.installed  ## the published lessons back: all, or LESSON=2
+	$(BIN)/python lessons.py reset $(LESSON)
+
+# `make test` on lessons with answers in them would fail on the answers: one
+# line says so instead (lessons.py unchanged), before the test tools install.
+unchanged: $(BIN)/.installed
+	@$(BIN)/python lessons.py unchanged
 
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py
