@@ -287,8 +287,8 @@ def check_about(names, cells):
         code = _last_cell_that_sets("practice", cells) or ""
         if _same(code, STARTERS["about"]):
             return (
-                "Not attempted: give practice a route for /about,"
-                " then run this cell again."
+                "Not attempted: give practice a route for /about in the exercise"
+                " cell above and run it, then run this cell again."
             )
         return _no_route("/about", code, [])
     return _ask(practice, "/about", "About this server")
@@ -304,8 +304,8 @@ def check_morning(names, cells):
         code = _last_cell_that_sets("practice", cells) or ""
         if _same(code, STARTERS["morning"]):
             return (
-                "Not attempted: add a route for /morning to practice,"
-                " then run this cell again."
+                "Not attempted: add a route for /morning to practice in the"
+                " exercise cell above and run it, then run this cell again."
             )
         return _no_route("/morning", code, ["/about"])
     return _ask(practice, "/morning", "Good morning")
@@ -325,10 +325,12 @@ def check_prediction(names, cells):
             _last_cell_that_sets("prediction", cells) or "", STARTERS["prediction"]
         ):
             return (
-                "Not attempted: replace ... with your guess, then run this cell again."
+                "Not attempted: replace ... with your guess in the exercise cell"
+                " above and run it, then run this cell again."
             )
         return (
-            "Not yet: prediction is still ...: replace ... with your guess, a number."
+            "Not yet: prediction is still ...: replace ... with your guess, a"
+            " number, and run the exercise cell again."
         )
     if isinstance(prediction, bool):
         return (
@@ -375,8 +377,9 @@ def _practice_server(names, cells):
             STARTERS["practice_server"],
         ):
             return None, (
-                "Not attempted: set practice_server to what make_server(...) returns"
-                " and start its thread, then run this cell again."
+                "Not attempted: in the exercise cell above, set practice_server to"
+                " what make_server(...) returns and start its thread; run it, then"
+                " this cell again."
             )
         return None, (
             "Not yet: practice_server is still None: set it to what"
