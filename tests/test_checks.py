@@ -144,7 +144,7 @@ NO_DECORATOR = (
 
 # What the learner does with the last cell of the row's code:
 RUN = "run it, then the check"
-PAUSE = "run it, then the check at once and again a second later"
+PAUSE = "run it, then the check at once and again after a pause"
 INTERRUPT = "run it; it shows [*], so interrupt it; then run the check"
 # The code "first" means: run the check cell in a fresh kernel, before anything.
 FIRST = None
