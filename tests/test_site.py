@@ -4,13 +4,17 @@ Builds the site once for this module into a temporary folder, serves it with
 `python -m http.server` on 127.0.0.1, and walks it in headless Chromium from the
 home page: every page and every link on it, the lessons' outputs, pictures and
 collapsed solutions, and the search. Any request to another host fails the test.
+axe-core (bundled by axe-playwright-python) checks every page for accessibility
+at three widths, light and dark, with hints and solutions closed and open.
 """
 
 import importlib.util
 import os
 import re
+import shutil
 import sys
-from urllib.parse import unquote, urldefrag, urlsplit
+import time
+from urllib.parse import unquote, urldefrag
 
 import nbformat
 import pytest
@@ -30,11 +34,14 @@ pytestmark = pytest.mark.browser
 BUILD = ROOT / ".site" / "build.py"
 BUILD_SECONDS = 15  # what `make site` may take on the 2-core machine we develop on
 PAGE_MS = 10_000  # for one page to load, or the search to answer
+LAPTOP = {"width": 1280, "height": 720}
+PHONE = {"width": 390, "height": 844}
+LANDING_HEIGHT = 3_000  # px at 1280 wide: the whole landing page
 RAW_SOURCES = (".ipynb", ".md")
 
 
 def site_missing_reason():
-    for module in ("sphinx", "myst_nb", "furo"):
+    for module in ("sphinx", "myst_nb", "furo", "axe_playwright_python"):
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install -r requirements-dev.txt)"
     return browser_missing_reason()
@@ -116,9 +123,9 @@ def browser(origin):
                     route.abort()
 
             def answered(response):
-                # Chromium asks for /favicon.ico by itself; the site has none.
-                path = urlsplit(response.url).path
-                if response.status != 200 and path != "/favicon.ico":
+                # Without the icon every page names, Chromium would ask for
+                # /favicon.ico: a 404 here, and a console error in Lighthouse.
+                if response.status != 200:
                     page.broken.append(f"{response.status} {response.url}")
 
             context.route("**/*", only_the_site)
@@ -148,6 +155,10 @@ def walk(browser, origin):
             continue
         pages[url] = {
             "title": browser.locator("h1").first.inner_text(),
+            "description": browser.evaluate(
+                "document.querySelector('meta[name=description]')?.content"
+            ),
+            "icon": browser.evaluate("document.querySelector('link[rel~=icon]')?.href"),
             "ids": set(browser.eval_on_selector_all("[id]", "es => es.map(e => e.id)")),
             "images": browser.eval_on_selector_all(
                 "img",
@@ -191,10 +202,73 @@ def test_every_link_lands_on_a_page(walk, browser):
     assert browser.elsewhere == [], "the site fetched from another host"
 
 
-def test_home_page_is_the_readme(walk, origin):
+def test_home_page_is_a_landing_page(walk, browser, origin):
+    """What you will build, a line for each lesson and a start button, all on
+    the first screen of a laptop; the start button also on a phone's."""
+    pages, _ = walk
+    assert pages[f"{origin}/"]["title"] == "Build your first web server"
+    browser.set_viewport_size(LAPTOP)
+    try:
+        browser.goto(f"{origin}/", wait_until="load")
+        article = browser.locator("article")
+        assert "What you will build" in article.inner_text()
+        lessons = article.locator("ol > li")
+        assert lessons.count() == len(LESSONS)
+        for item, lesson in zip(lessons.all(), LESSONS, strict=True):
+            link = item.locator("a").first.get_attribute("href")
+            assert link == f"notebooks/{lesson.stem}.html"
+            assert (
+                item.bounding_box()["y"] + item.bounding_box()["height"]
+                <= LAPTOP["height"]
+            ), f"the line for {lesson.name} is below the fold"
+        height = browser.evaluate("document.documentElement.scrollHeight")
+        assert height <= LANDING_HEIGHT, f"the landing page is {height} px tall"
+        for viewport in (LAPTOP, PHONE):
+            browser.set_viewport_size(viewport)
+            start = browser.get_by_role("link", name="Start lesson 1")
+            assert start.get_attribute("href") == f"notebooks/{LESSONS[0].stem}.html"
+            box = start.bounding_box()
+            assert box["y"] + box["height"] <= viewport["height"], (
+                f"the start button is below the fold at {viewport['width']} px"
+            )
+    finally:
+        browser.set_viewport_size(LAPTOP)
+
+
+def test_readme_is_a_page(walk, origin):
     pages, _ = walk
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert title_of(readme) in pages[f"{origin}/"]["title"]
+    assert title_of(readme) in pages[f"{origin}/README.html"]["title"]
+
+
+def test_contributing_is_a_page_when_there_is_one(tmp_path, monkeypatch):
+    """The build lists CONTRIBUTING.md among the pages when the project has one,
+    and builds without it when it has none (checked on the staged sources)."""
+    spec = importlib.util.spec_from_file_location("site_build", BUILD)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    project = tmp_path / "project"
+    for name in ("notebooks", ".site"):
+        shutil.copytree(ROOT / name, project / name)
+    for name in ("README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, project / name)
+    monkeypatch.setattr(build, "ROOT", project)
+    build.stage(tmp_path / "without")
+    assert not (tmp_path / "without" / "CONTRIBUTING.md").exists()
+    assert "CONTRIBUTING" not in (tmp_path / "without" / "index.md").read_text()
+    (project / "CONTRIBUTING.md").write_text("# Contributing\n", encoding="utf-8")
+    build.stage(tmp_path / "with")
+    assert (tmp_path / "with" / "CONTRIBUTING.md").exists()
+    assert "\nCONTRIBUTING\n" in (tmp_path / "with" / "index.md").read_text()
+
+
+def test_every_page_has_a_description_and_an_icon(walk):
+    pages, _ = walk
+    for url, page in pages.items():
+        description = page["description"] or ""
+        assert len(description) >= 40, f"{url}: description {description!r}"
+        assert not description.startswith("<"), f"{url}: {description!r}"
+        assert page["icon"], f"{url} names no icon"
 
 
 def test_every_picture_shows_with_its_alt_text(walk):
@@ -239,14 +313,284 @@ def test_lesson_page(walk, browser, origin, lesson):
 
 
 def test_search_finds_lesson_two(walk, browser, origin):
+    """The search lists lesson 2 for "evening", and each snippet under it is the
+    lesson's own text, not its download link or its navigation line."""
     browser.goto(f"{origin}/", wait_until="load")
     browser.fill("form[role=search] input[name=q]", "evening")
     browser.press("form[role=search] input[name=q]", "Enter")
     lesson = LESSONS[1]
-    browser.wait_for_function(
-        """(path) => [...document.querySelectorAll("#search-results li a")]
-             .some((a) => new URL(a.href).pathname === path)""",
+    snippets = browser.wait_for_function(
+        """(path) => {
+             const results = [...document.querySelectorAll("#search-results li")]
+               .filter((li) => new URL(li.querySelector("a").href).pathname === path);
+             const texts = results.map((li) => li.querySelector("p.context"))
+               .map((p) => p?.innerText);
+             return results.length && texts.every(Boolean) && texts;
+           }""",
         arg=f"/notebooks/{lesson.stem}.html",
-    )
+    ).json_value()
+    for snippet in snippets:
+        assert "evening" in snippet.lower()
+        assert "Download this notebook" not in snippet
+        assert "| Contents |" not in snippet, f"the navigation line: {snippet!r}"
     assert browser.elsewhere == []
     assert browser.broken == []
+
+
+# Each picture's every text, its size in CSS px as shown, its colour and the
+# colour of the shape behind it; each line or outline, its colour and the
+# colours it touches (its own fill and any shape drawn before it). Measured on
+# a copy of the picture drawn inline at the width the page shows it.
+MEASURE_PICTURES = """
+async () => {
+  const luminance = (color) => {
+    const [r, g, b] = color.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [light, dark] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (light + 0.05) / (dark + 0.05);
+  };
+  const pictures = [];
+  for (const img of document.querySelectorAll("article img[src$='.svg']")) {
+    const width = img.getBoundingClientRect().width;
+    const holder = document.createElement("div");
+    holder.style.cssText = `position: absolute; left: 0; top: 0; width: ${width}px`;
+    holder.innerHTML = await (await fetch(img.src)).text();
+    document.body.append(holder);
+    const svg = holder.querySelector("svg");
+    svg.setAttribute("width", width);
+    svg.removeAttribute("height");
+    const shapes = [...svg.querySelectorAll("rect, path, line, circle, polygon")]
+      .filter((shape) => !shape.closest("defs"));
+    const fill = (e) => (e.tagName === "line" ? "none" : getComputedStyle(e).fill);
+    const filled = shapes.filter((shape) => fill(shape) !== "none");
+    const box = (e) => e.getBoundingClientRect();
+    const before = (a, b) =>
+      a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING;
+    const holds = (outer, inner) =>
+      inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5 &&
+      inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5;
+    const touches = (a, b) =>
+      a.left <= b.right && b.left <= a.right && a.top <= b.bottom && b.top <= a.bottom;
+    const texts = [...svg.querySelectorAll("text")].map((text) => {
+      const behind = filled
+        .filter((s) => before(s, text) && holds(box(s), box(text))).pop();
+      return {
+        text: text.textContent,
+        px: parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a,
+        contrast: behind ? contrast(fill(text), fill(behind)) : 0,
+      };
+    });
+    const stroked = shapes.filter((s) => getComputedStyle(s).stroke !== "none");
+    const lines = stroked.map((s) => {
+      const stroke = getComputedStyle(s).stroke;
+      const around = filled
+        .filter((o) => o === s || (before(o, s) && touches(box(s), box(o))));
+      return {
+        shape: s.outerHTML.slice(0, 70),
+        contrast: Math.min(...around.map((o) => contrast(stroke, fill(o)))),
+      };
+    });
+    holder.remove();
+    pictures.push({ src: img.src.split("/").pop(), width, texts, lines });
+  }
+  return pictures;
+}
+"""
+SMALLEST_TEXT_PX = 11  # on a 390-px-wide phone
+TEXT_CONTRAST = 4.5  # WCAG 1.4.3
+GRAPHICS_CONTRAST = 3  # WCAG 1.4.11
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pictures_read_on_a_phone(walk, browser, origin, scheme):
+    """On a 390-px-wide phone every picture's smallest text is at least 11 px,
+    its text stands out 4.5:1 from what is behind it and its lines 3:1."""
+    measured = []
+    browser.set_viewport_size(PHONE)
+    browser.emulate_media(color_scheme=scheme)
+    try:
+        for lesson in LESSONS:
+            browser.goto(page_of(lesson, origin), wait_until="load")
+            measured += browser.evaluate(MEASURE_PICTURES)
+    finally:
+        browser.set_viewport_size(LAPTOP)
+        browser.emulate_media(color_scheme="no-preference")
+    assert len(measured) == len(list((ROOT / "notebooks" / "images").glob("*.svg")))
+    for picture in measured:
+        where = f"{picture['src']} at {picture['width']:.0f} px"
+        for text in picture["texts"]:
+            assert text["px"] >= SMALLEST_TEXT_PX, f"{where}: {text}"
+            assert text["contrast"] >= TEXT_CONTRAST, f"{where}: {text}"
+        for line in picture["lines"]:
+            assert line["contrast"] >= GRAPHICS_CONTRAST, f"{where}: {line}"
+
+
+# axe-core, as the issue measured it: WCAG 2.0, 2.1, 2.2 A and AA, and best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# The rules whose answer depends on the colours, so the only ones that light or
+# dark can change.
+AXE_COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+WIDTHS = [1400, 1280, 390]  # Furo's three layouts: both side panels, one, none
+AXE_TABS = 2  # pages checked side by side, one per core
+AXE_SECONDS = 15
+
+# Starts axe-core in the page, without waiting for it: `window.axeFound` holds
+# the critical and serious violations when it is done. It checks the `rules`
+# (null: every rule of `tags`) but those in `skip`, on a part of the page:
+# "page", the whole page; "around", all but the <article> (the header, side
+# panels and footer); "details", the hints and solutions; "around+details",
+# both. After a change of layout (`settle`), it first waits two frames, for
+# site.js to see the blocks' new sizes.
+#
+# On the whole page, for the colour rules, a plain text element (a <span>,
+# <code>, <em>... with no attribute but a class, and no child element, such as
+# each word of highlighted code) that looks exactly like one already seen on
+# screen (same tag, class, colour, size, weight, opacity and background) is left
+# out: the colour rules would give it the same answer, and no other rule looks
+# at it.
+START_AXE = """
+([rules, skip, part, settle, tags]) => {
+  window.axeFound = (async () => {
+    if (settle) {
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }
+    const context = {
+      page: { include: [document], exclude: [] },
+      around: { include: [document], exclude: [["article"]] },
+      details: { include: [["article details"]] },
+      // axe-core: an element included inside an excluded one is checked.
+      "around+details": {
+        include: [document, ["article details"]],
+        exclude: [["article"]],
+      },
+    }[part];
+    if (part === "page" && !skip?.includes("color-contrast")) {
+      const seen = new Set();
+      const backdrop = (e) => {
+        for (; e; e = e.parentElement) {
+          const colour = getComputedStyle(e).backgroundColor;
+          if (colour !== "rgba(0, 0, 0, 0)") return colour;
+        }
+        return "";
+      };
+      const texts = "span, code, em, strong, b, i, kbd, samp, var, small";
+      for (const e of document.body.querySelectorAll(texts)) {
+        const classOnly = e.attributes.length === (e.hasAttribute("class") ? 1 : 0);
+        const box = e.getBoundingClientRect();
+        const onScreen = box.width > 0 && box.right > 0 && box.left < innerWidth;
+        if (!classOnly || e.childElementCount || !onScreen) continue;
+        const s = getComputedStyle(e);
+        const look = [e.tagName, e.className, s.color, s.fontSize, s.fontWeight,
+                      s.opacity, backdrop(e)].join(" ");
+        if (seen.has(look)) context.exclude.push(e);
+        else seen.add(look);
+      }
+    }
+    const { violations } = await axe.run(context, {
+      resultTypes: ["violations"],
+      runOnly: rules ? { type: "rule", values: rules } : { type: "tag", values: tags },
+      rules: Object.fromEntries((skip || []).map((id) => [id, { enabled: false }])),
+    });
+    return violations
+      .filter((v) => v.impact === "critical" || v.impact === "serious")
+      .map((v) => ({
+        rule: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.html.slice(0, 100)}`),
+      }));
+  })();
+}
+"""
+OPEN_DETAILS = "(o) => document.querySelectorAll('details').forEach((d) => d.open = o)"
+
+
+def site_pages(site, origin):
+    """Every page of the built site, and the search page showing results."""
+    urls = [
+        f"{origin}/{page.relative_to(site).as_posix()}" for page in site.rglob("*.html")
+    ]
+    return sorted(urls) + [f"{origin}/search.html?q=evening"]
+
+
+def axe_checks(width, scheme, state, details):
+    """What to check in one variant: [(rules, rules to skip, part of the page)].
+
+    Each variant is checked for what it can change. The width changes the
+    layout: every rule, on the whole page. Light or dark changes only colours:
+    the colour rules. A page's own text has the same colours at any width, so at
+    the second and third widths the colour rules look only around the article.
+    Closing the hints and solutions changes only what is in them: every rule
+    (light) or the colour rules (dark), on the <details>; at the second and
+    third widths, together with what is around the article.
+    """
+    rules = AXE_COLOUR_RULES if scheme == "dark" else None
+    if width == WIDTHS[0]:
+        return [(rules, None, "page" if state == "open" else "details")]
+    if state == "closed":
+        return [(rules, None, "around+details")]
+    layout = [] if scheme == "dark" else [(None, AXE_COLOUR_RULES, "page")]
+    if details:  # the colours around the article: with the details, closed
+        return layout
+    return layout + [(AXE_COLOUR_RULES, None, "around")]
+
+
+def axe_variants(page, urls, found):
+    """Checks each page in `urls` in every variant, one at a time: yields while
+    axe-core runs, so that another page's check can go on meanwhile."""
+    for url in urls:
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        page.emulate_media(color_scheme="light")
+        page.goto(url, wait_until="load")
+        if "?q=" in url:
+            page.wait_for_selector("#search-results li p.context")
+        details = page.locator("article details").count() > 0
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            settle = True
+            for scheme in ("light", "dark"):
+                page.emulate_media(color_scheme=scheme)
+                for state in ("open", "closed") if details else ("open",):
+                    if details:
+                        page.evaluate(OPEN_DETAILS, state == "open")
+                        settle = True
+                    for rules, skip, part in axe_checks(width, scheme, state, details):
+                        page.evaluate(START_AXE, [rules, skip, part, settle, AXE_TAGS])
+                        settle = False
+                        yield
+                        variant = f"{url} at {width} px, {scheme}, details {state}"
+                        for v in page.evaluate("window.axeFound"):
+                            nodes = "".join(f"\n      {node}" for node in v["nodes"])
+                            found.append(
+                                f"{variant}: {v['rule']} ({v['impact']})"
+                                f" {v['help']}{nodes}"
+                            )
+
+
+def test_no_serious_accessibility_violation(walk, browser, site, origin):
+    """axe-core finds no critical or serious violation on any page, at each
+    width, light and dark, with hints and solutions closed and open."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    urls = site_pages(site, origin)
+    tabs = [browser.context.new_page() for _ in range(AXE_TABS)]
+    found, started = [], time.monotonic()
+    try:
+        checks = []
+        for number, tab in enumerate(tabs):
+            tab.set_default_timeout(PAGE_MS)
+            tab.add_init_script(Axe().axe_script)
+            checks.append(axe_variants(tab, urls[number::AXE_TABS], found))
+        while checks:  # each tab in turn: collect its last check, start its next
+            for check in list(checks):
+                if next(check, "done") == "done":
+                    checks.remove(check)
+    finally:
+        for tab in tabs:
+            tab.close()
+    seconds = time.monotonic() - started
+    assert found == [], "\n".join(found)
+    assert seconds <= AXE_SECONDS, f"axe took {seconds:.1f}s"
