@@ -87,7 +87,7 @@ audit: $(BIN)/.installed  ## known vulnerabilities in what we pin
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit -r requirements-dev.txt
 
-site: $(BIN)/.installed-dev  ## the README and the lessons as a static website, in _site/
+site: $(BIN)/.installed-dev  ## the lessons, a landing page and the README as a static website, in _site/
 	$(BIN)/python .site/build.py _site
 
 clean:

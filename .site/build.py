@@ -1,4 +1,5 @@
-"""Build the README and the lessons into a static website: `make site`.
+"""Build the lessons, with a landing page and the README, into a static website:
+`make site`.
 
     python .site/build.py [OUTPUT]      (OUTPUT defaults to _site)
 
@@ -57,16 +58,22 @@ def stage(source):
     """Lay out what the site is made of in `source`, a fresh folder."""
     lessons = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.py[cod]")
     shutil.copytree(ROOT / "notebooks", source / "notebooks", ignore=lessons)
-    # The lesson list in the sidebar, and the page order for previous/next.
+    # The landing page, with the site's navigation in the sidebar: the lessons
+    # (also the page order for previous/next), then the README, the maintainers'
+    # guide when there is one, and the License.
     toctree = "\n".join(f"notebooks/{lesson.stem}" for lesson in LESSONS)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (source / "README.md").write_text(
-        f"{readme}\n\n```{{toctree}}\n:hidden:\n:caption: Lessons\n\n{toctree}\n```\n"
-        f"\n```{{toctree}}\n:hidden:\n\nCONTRIBUTING\nLICENSE\n```\n",
+    more = ["Set-up and reference (README) <README>"]
+    if (ROOT / "CONTRIBUTING.md").exists():
+        shutil.copy2(ROOT / "CONTRIBUTING.md", source / "CONTRIBUTING.md")
+        more.append("CONTRIBUTING")
+    more.append("LICENSE")
+    landing = (HERE / "index.md").read_text(encoding="utf-8")
+    (source / "index.md").write_text(
+        f"{landing}\n\n```{{toctree}}\n:hidden:\n:caption: Lessons\n\n{toctree}\n```\n"
+        f"\n```{{toctree}}\n:hidden:\n:caption: More\n\n{chr(10).join(more)}\n```\n",
         encoding="utf-8",
     )
-    # The README links to CONTRIBUTING.md, the maintainers' page.
-    shutil.copy2(ROOT / "CONTRIBUTING.md", source / "CONTRIBUTING.md")
+    shutil.copy2(ROOT / "README.md", source / "README.md")
     # The README links to `LICENSE`, which becomes this page.
     license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     (source / "LICENSE.md").write_text(
@@ -77,6 +84,36 @@ def stage(source):
     shutil.copytree(ROOT / "notebooks", source / "_extra" / "notebooks", ignore=lessons)
     shutil.copy2(HERE / "conf.py", source / "conf.py")
     shutil.copytree(HERE / "_static", source / "_static")
+
+
+# What the theme writes that we change in every built page, each with why.
+FIXES = [
+    # Sphinx marks the sidebar's "Lessons" caption role="heading" with no level:
+    # an ARIA heading needs aria-level (axe's and Lighthouse's aria-required-attr).
+    (
+        '<p class="caption" role="heading">',
+        '<p class="caption" role="heading" aria-level="2">',
+    ),
+    # Furo's two side panels are <aside> landmarks with no name: a screen reader
+    # lists them as two identical "complementary" regions (axe: landmark-unique).
+    (
+        '<aside class="sidebar-drawer">',
+        '<aside class="sidebar-drawer" aria-label="Site">',
+    ),
+    (
+        '<aside class="toc-drawer">',
+        '<aside class="toc-drawer" aria-label="On this page">',
+    ),
+]
+
+
+def fix_pages(html):
+    """Apply FIXES to every page Sphinx wrote in `html`."""
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for old, new in FIXES:
+            text = text.replace(old, new)
+        page.write_text(text, encoding="utf-8")
 
 
 def build(output):
@@ -108,8 +145,7 @@ def build(output):
         if code:
             sys.exit(code)
         html = work / "html"
-        # The README is the home page, at the site's root address.
-        shutil.copy2(html / "README.html", html / "index.html")
+        fix_pages(html)
         # Sphinx leaves an empty _sources/ when told not to copy the sources.
         sources = html / "_sources"
         if sources.is_dir() and not any(sources.iterdir()):
@@ -125,8 +161,10 @@ def main():
     output = build(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_site")
     seconds = time.monotonic() - started
     print(f"Site built in {seconds:.1f}s: {output}")
-    print(f"Look at it: python -m http.server --directory {output} 8000")
-    print("then open http://localhost:8000/")
+    print(
+        f"Look at it: python -m http.server --bind 127.0.0.1 --directory {output} 8000"
+    )
+    print("then open http://127.0.0.1:8000/")
 
 
 if __name__ == "__main__":
