@@ -90,7 +90,9 @@ def test_every_top_level_pin_is_in_the_lock_at_that_version(intents):
             if not applies(requirement, environment):
                 continue
             (spec,) = requirement.specifier
-            assert spec.operator == "==", f"{intents}: {requirement} is not an exact pin"
+            assert spec.operator == "==", (
+                f"{intents}: {requirement} is not an exact pin"
+            )
             name = canonicalize_name(requirement.name)
             assert locked.get(name) == spec.version, (
                 f"{intents} pins {requirement}, but {INTENTS[intents]} has"
