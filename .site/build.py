@@ -62,9 +62,11 @@ def stage(source):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (source / "README.md").write_text(
         f"{readme}\n\n```{{toctree}}\n:hidden:\n:caption: Lessons\n\n{toctree}\n```\n"
-        f"\n```{{toctree}}\n:hidden:\n\nLICENSE\n```\n",
+        f"\n```{{toctree}}\n:hidden:\n\nCONTRIBUTING\nLICENSE\n```\n",
         encoding="utf-8",
     )
+    # The README links to CONTRIBUTING.md, the maintainers' page.
+    shutil.copy2(ROOT / "CONTRIBUTING.md", source / "CONTRIBUTING.md")
     # The README links to `LICENSE`, which becomes this page.
     license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     (source / "LICENSE.md").write_text(

@@ -15,8 +15,14 @@ root_doc = "README"  # build.py also copies README.html to index.html
 # githubpages writes .nojekyll: GitHub Pages would otherwise drop _static/.
 extensions = ["myst_nb", "sphinx.ext.githubpages"]
 
-# The pages: the README, the License and each lesson (build.py lays them out).
-include_patterns = ["README.md", "LICENSE.md", "notebooks/[0-9][0-9]_*.ipynb"]
+# The pages: the README, CONTRIBUTING, the License and each lesson (build.py lays
+# them out).
+include_patterns = [
+    "README.md",
+    "CONTRIBUTING.md",
+    "LICENSE.md",
+    "notebooks/[0-9][0-9]_*.ipynb",
+]
 # The committed notebooks, outputs and all: never executed again here.
 nb_execution_mode = "off"
 # Every heading gets the anchor GitHub gives it, so `README.md#serving-it-for-real`

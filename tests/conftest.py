@@ -19,6 +19,8 @@ import requests
 
 from server import app as server_app
 
+import lessons
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -38,6 +40,13 @@ PROJECT_FILES = [
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
+
+
+def pytest_report_header(config):
+    """On a copy whose lessons hold a learner's answers, say so first: lessons
+    that fail there show the learner's answers, not a broken project."""
+    if lessons.changed_lessons(ROOT):
+        return lessons.CHANGED
 
 
 @pytest.fixture

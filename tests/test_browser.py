@@ -3,17 +3,20 @@
 JupyterLab is started by `make lab`, as a learner starts it, on a copy of the
 project. Opens each lesson as a learner would, runs all its cells, and checks
 that every code cell ran without an error and every picture shows; clicks a
-lesson's Contents link; types `python -m server` into a terminal of the Lab.
-A screenshot of each lesson is saved under test-artifacts/browser/ to look at
-when it fails.
+lesson's Contents link; types `python -m server` into a terminal of the Lab;
+holds a kernel's websocket open past JupyterLab's first keep-alive ping and
+reads the Lab's log for errors. A screenshot of each lesson is saved under
+test-artifacts/browser/ to look at when it fails.
 """
 
 import os
 import re
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -157,7 +160,7 @@ def jupyterlab(project, tmp_path_factory):
     )
     try:
         wait_until_listening(process, port, timeout=60)
-        yield f"http://127.0.0.1:{port}"
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", log=process.stderr_lines)
     finally:
         process.stop()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -166,8 +169,44 @@ def jupyterlab(project, tmp_path_factory):
         )
 
 
+# JupyterLab pings each websocket every 30 s to keep it alive.
+PING_INTERVAL = 30
+
+
 @pytest.fixture(scope="module")
-def lab_page(jupyterlab):
+def open_kernel_websocket(jupyterlab):
+    """A kernel's websocket, opened as a notebook opens it, held open in a thread.
+
+    Opened once, before the other tests, so that the last test of this file
+    finds it open past JupyterLab's first keep-alive ping without waiting the
+    whole interval itself. Records each ping the server sends and a close.
+    """
+    import websocket  # websocket-client, which jupyter_server itself depends on
+
+    session = requests.Session()
+    session.get(f"{jupyterlab.url}/lab", timeout=10)  # sets the _xsrf cookie
+    kernel = session.post(
+        f"{jupyterlab.url}/api/kernels",
+        json={"name": "python3"},
+        headers={"X-XSRFToken": session.cookies.get("_xsrf", "")},
+        timeout=30,
+    ).json()
+    held = SimpleNamespace(opened=time.monotonic(), pings=[], closed=None)
+    connection = websocket.WebSocketApp(
+        jupyterlab.url.replace("http", "ws") + f"/api/kernels/{kernel['id']}/channels",
+        on_ping=lambda _, data: held.pings.append(time.monotonic() - held.opened),
+        on_close=lambda _, code, reason: setattr(held, "closed", (code, reason)),
+    )
+    thread = threading.Thread(target=connection.run_forever, daemon=True)
+    thread.start()
+    yield held
+    connection.close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def lab_page(jupyterlab, open_kernel_websocket):
+    # open_kernel_websocket: opened first, checked by the last test of this file.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -177,7 +216,7 @@ def lab_page(jupyterlab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1600})
             page.set_default_timeout(RUN_MS)
-            page.goto(f"{jupyterlab}/lab", wait_until="domcontentloaded")
+            page.goto(f"{jupyterlab.url}/lab", wait_until="domcontentloaded")
             page.wait_for_function("window.jupyterapp !== undefined")
             yield page
         finally:
@@ -319,3 +358,22 @@ def test_each_picture_shows_with_its_alt_text(lab_page, lesson):
             assert image.evaluate("(image) => image.naturalWidth") > 0, source
     finally:
         lab_page.evaluate(SHUT_DOWN_KERNEL)
+
+
+def test_the_lab_log_stays_quiet_while_a_notebook_stays_open(
+    lab_page, jupyterlab, open_kernel_websocket
+):
+    # Run last: by now every lesson has run in this JupyterLab. Wait for the
+    # first keep-alive ping on the kernel websocket opened before them all.
+    held = open_kernel_websocket
+    deadline = held.opened + PING_INTERVAL + 15
+    while not held.pings and held.closed is None and time.monotonic() < deadline:
+        time.sleep(0.5)  # polling, bounded by the deadline
+    assert held.pings, f"no keep-alive ping within {PING_INTERVAL + 15} s"
+    assert held.closed is None, f"the server closed the websocket: {held.closed}"
+    errors = [
+        line
+        for line in jupyterlab.log
+        if line.startswith("[E ") or "Traceback" in line or "ping timeout" in line
+    ]
+    assert errors == [], "".join(jupyterlab.log)

@@ -129,7 +129,7 @@ async def act_like_a_learner(project):
     client = client_for(notebook, project)
     cells = code_cells(notebook)
     start = final_lesson_cell(notebook, "web_server = make_server(")
-    stop = final_lesson_cell(notebook, "web_server.shutdown()\nthread.join()\nprint(")
+    stop = final_lesson_cell(notebook, "web_server.shutdown()\nthread.join(timeout=5)")
     seen = {"outputs": []}
     async with client.async_setup_kernel(env=kernel_env(project)):
         for cell in cells[: cells.index(start)]:

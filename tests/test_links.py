@@ -10,6 +10,7 @@ import pytest
 from conftest import LESSONS, ROOT, markdown_cells
 
 README = ROOT / "README.md"
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -39,7 +40,7 @@ def anchors(path):
 
 
 def relative_links():
-    for source in [README, *LESSONS]:
+    for source in [README, CONTRIBUTING, *LESSONS]:
         for text in markdown_of(source):
             for target in links(text):
                 if not re.match(r"[a-z]+:", target):

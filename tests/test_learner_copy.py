@@ -1,0 +1,454 @@
+"""A learner's own copy of the project: progress, update, reset and make test,
+with real git and real kernels, in a temporary folder.
+
+The module builds one story once (see `story`): a bare repository made from
+this project; a learner's clone, with answers typed into the exercises and
+run, outputs saved (lesson 1 right, lesson 2 wrong, lesson 3 untouched), a
+note and an experiment added; a maintainer who publishes new text and a new
+exercise starter; then the learner's progress, update, update again, reset of
+one lesson and reset of all. Each test checks one thing seen. Kernels make it
+cost about 15 s, so it is marked `learner_copy` (pytest -m "not learner_copy"
+leaves it out; plain pytest, as in CI, runs it).
+"""
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import lessons
+from conftest import ROOT, has_tag, solutions
+
+pytestmark = pytest.mark.learner_copy
+
+LESSON_1 = "notebooks/01_hello_world.ipynb"
+LESSON_2 = "notebooks/02_good_evening.ipynb"
+LESSON_3 = "notebooks/03_run_the_server.ipynb"
+RIGHT = solutions("01_hello_world")[0]
+WRONG = """from flask import Flask
+
+practice = Flask(__name__)
+
+
+@practice.route("/about")
+def about():
+    return "About this server"
+
+
+@practice.route("/morning")
+def morning():
+    return "Good evening"
+"""
+NOTE = "My note: a route is an address plus a function."
+EXPERIMENT = "1 / 0"
+NEW_TITLE = "# 1. Hello world: your very first web server"
+NEW_STARTER_2 = "# Your turn: add a route for /morning; it answers Good morning."
+NEW_STARTER_3 = "# Your turn: stop practice_server, then wait for practice_thread."
+NEW_TEXT_3 = "# 3. Run the server for real"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+CONFLICT_MARKERS = re.compile(r"^(<<<<<<<|=======|>>>>>>>)", re.MULTILINE)
+
+
+def git(cwd, *args):
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def said(command, *args):
+    """What lessons.command(*args) prints (run here, to save starting Python)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        command(*args)
+    return printed.getvalue()
+
+
+def make(cwd, *args):
+    """`make ...` in the learner's clone, with the .venv running these tests
+    as theirs (CI's .venv-3.10... too), installed: make installs nothing."""
+    venv = Path(sys.prefix)
+    installed = [f"--old-file={venv / 'bin' / name}" for name in MARKS]
+    return subprocess.run(
+        ["make", "--no-print-directory", *args, f"VENV={venv}", *installed],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def bare_repository(tmp):
+    """A bare repository holding this project as it is in the working tree."""
+    project = tmp / "project"
+    files = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    for name in filter(None, files.split("\0")):
+        if (ROOT / name).is_file():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, project / name)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "The lessons")
+    git(tmp, "clone", "--quiet", "--bare", "project", "upstream.git")
+    return tmp / "upstream.git"
+
+
+def edit(path, changes):
+    """Change cells of a notebook: {cell id: new source}, and save it."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.id in changes:
+            cell.source = changes[cell.id]
+    nbformat.write(notebook, path)
+
+
+def type_answers_and_run(learner, scratch):
+    """Lesson 1 right, lesson 2 wrong plus a note and an experiment; both run
+    with their outputs saved, as JupyterLab does. Lesson 3 stays untouched.
+
+    To save time the two run side by side, lesson 2 in a scratch copy of the
+    clone (its server/ as lesson 1 leaves it); server/ ends as published.
+    """
+    edit(learner / LESSON_1, {"01-15": RIGHT})
+    edit(learner / LESSON_2, {"02-14": WRONG})
+    notebook = nbformat.read(learner / LESSON_2, as_version=4)
+    after_check = [cell.id for cell in notebook.cells].index("02-15") + 1
+    notebook.cells[after_check:after_check] = [
+        nbformat.v4.new_markdown_cell(NOTE),
+        nbformat.v4.new_code_cell(EXPERIMENT),
+    ]
+    nbformat.write(notebook, learner / LESSON_2)
+    shutil.copytree(learner, scratch, ignore=shutil.ignore_patterns(".git"))
+    with ThreadPoolExecutor(2) as pool:
+        runs = {
+            LESSON_1: pool.submit(lessons.run_lesson, learner / LESSON_1, learner, 60),
+            LESSON_2: pool.submit(lessons.run_lesson, scratch / LESSON_2, scratch, 60),
+        }
+        for name, ran in runs.items():
+            nbformat.write(ran.result(timeout=90), learner / name)
+    git(learner, "checkout", "--", "server")
+
+
+def publish(maintainer, changes, message):
+    """The maintainer changes cells of lessons, commits and pushes."""
+    for name, cells in changes.items():
+        edit(maintainer / name, cells)
+    git(maintainer, "commit", "--quiet", "--all", "--message", message)
+    git(maintainer, "push", "--quiet")
+
+
+def first_change(maintainer):
+    """New text in lesson 1, new starters for an exercise the learner answered
+    (lesson 2) and one left untouched (lesson 3), and a line more in app.py."""
+    lesson_2 = nbformat.read(maintainer / LESSON_2, as_version=4)
+    (writes_app,) = [cell for cell in lesson_2.cells if cell.id == "02-04"]
+    source = writes_app.source.replace("\n\n", "\n\n# Two routes now.\n", 1)
+    (maintainer / "server" / "app.py").write_text(
+        source.split("\n", 1)[1] + "\n", encoding="utf-8"
+    )
+    title = nbformat.read(maintainer / LESSON_1, as_version=4).cells[1].source
+    publish(
+        maintainer,
+        {
+            LESSON_1: {"01-01": NEW_TITLE + title.split("\n", 1)[1]},
+            LESSON_2: {"02-14": NEW_STARTER_2, "02-04": source},
+            LESSON_3: {"03-29": NEW_STARTER_3},
+        },
+        "New text and starters",
+    )
+
+
+def tree_hash(folder):
+    """One hash of every file under `folder` (.git included): its path, its
+    bytes and when it was last written."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+        digest.update(str(path.stat().st_mtime_ns).encode())
+    return digest.hexdigest()
+
+
+def notebooks_in(folder):
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.glob("notebooks/*.ipynb")
+    }
+
+
+def server_in(folder):
+    return {path.name: path.read_bytes() for path in folder.glob("server/*.py")}
+
+
+def backup_named(output, learner):
+    (line,) = [line for line in output.splitlines() if "copied to" in line]
+    return learner / line.split("copied to ", 1)[1].rstrip("/")
+
+
+def cells_of(notebooks, name):
+    """The cells of notebook `name` in a {path: bytes} snapshot."""
+    return nbformat.reads(notebooks[name].decode(), as_version=4).cells
+
+
+def source_of(notebooks, name, cell_id):
+    (cell,) = [cell for cell in cells_of(notebooks, name) if cell.id == cell_id]
+    return cell.source
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("learner-copy")
+    upstream = bare_repository(tmp)
+    git(tmp, "clone", "--quiet", str(upstream), "learner")
+    git(tmp, "clone", "--quiet", str(upstream), "maintainer")
+    learner, maintainer = tmp / "learner", tmp / "maintainer"
+    seen = {"learner": learner, "maintainer": maintainer}
+
+    type_answers_and_run(learner, tmp / "scratch")
+    seen["answered"] = notebooks_in(learner)
+    before = tree_hash(learner)
+    seen["progress"] = said(lessons.progress, learner)
+    seen["progress changed files"] = tree_hash(learner) != before
+    seen["make test"] = make(learner, "test")
+
+    first_change(maintainer)
+    (learner / "server" / "__main__.py").write_text("")  # as a broken run leaves it
+    seen["update"] = said(lessons.update, learner)
+    seen["after update"] = notebooks_in(learner)
+    seen["server after update"] = server_in(learner)
+    seen["status after update"] = git(learner, "status", "--porcelain")
+    seen["HEAD after update"] = git(learner, "rev-parse", "HEAD", "origin/main")
+    seen["update again"] = make(learner, "update").stdout
+
+    title = nbformat.read(maintainer / LESSON_3, as_version=4).cells[1].source
+    new_title = NEW_TEXT_3 + "\n" + title.split("\n", 1)[1]
+    publish(maintainer, {LESSON_3: {"03-01": new_title}}, "New text in lesson 3")
+    seen["second update"] = said(lessons.update, learner)
+    seen["after second update"] = notebooks_in(learner)
+
+    seen["reset 2"] = make(learner, "reset", "LESSON=2").stdout
+    seen["after reset 2"] = notebooks_in(learner)
+    seen["reset"] = make(learner, "reset").stdout
+    seen["status after reset"] = git(learner, "status", "--porcelain")
+    seen["published"] = notebooks_in(maintainer)
+    return seen
+
+
+MARKS = [".installed", ".installed-dev"]
+
+
+def test_progress_prints_each_exercise_verdict_and_the_total(story):
+    lines = story["progress"].splitlines()
+    verdicts = [line for line in lines if line.startswith("  Exercise")]
+    assert [line.split(":")[0:2] for line in verdicts] == [
+        ["  Exercise 1", " Correct"],
+        ["  Exercise 1", " Not yet"],
+        ["  Exercise 2", " Not attempted"],
+        ["  Exercise 1", " Not attempted"],
+        ["  Exercise 2", " Not attempted"],
+    ]
+    assert "1 of 5 exercises correct." in lines
+    assert lines[-1] == (
+        "Next: open 02_good_evening.ipynb in JupyterLab (make lab) and try its"
+        " exercises."
+    )
+
+
+def code_cell_number(notebook, source):
+    """The number JupyterLab shows, after Run All, beside the cell with `source`."""
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return sources.index(source) + 1
+
+
+def test_progress_names_a_cell_that_raises_outside_the_exercises(story):
+    lesson_2 = nbformat.reads(story["answered"][LESSON_2].decode(), as_version=4)
+    number = code_cell_number(lesson_2, EXPERIMENT)
+    assert (
+        f"  Code cell {number} ('1 / 0') raised ZeroDivisionError: division by zero:"
+        " fix that cell, or put the lesson back with: make reset LESSON=2"
+    ) in story["progress"].splitlines()
+
+
+def test_progress_changes_no_file(story):
+    assert story["progress changed files"] is False
+
+
+def test_make_test_on_changed_lessons_says_so_in_one_line_first(story):
+    result = story["make test"]
+    assert result.returncode != 0
+    assert result.stdout == lessons.CHANGED + "\n"
+    assert "would be reformatted" not in result.stdout + result.stderr
+
+
+def test_update_brings_in_the_new_text_and_starters(story):
+    after = story["after update"]
+    assert cells_of(after, LESSON_1)[1].source.startswith(NEW_TITLE + "\n")
+    assert source_of(after, LESSON_3, "03-29") == NEW_STARTER_3
+
+
+def test_update_keeps_every_answer(story):
+    after = story["after update"]
+    assert source_of(after, LESSON_1, "01-15") == RIGHT
+    assert source_of(after, LESSON_2, "02-14") == WRONG
+
+
+def test_update_keeps_the_note_and_experiment_in_their_place(story):
+    ids_and_sources = [
+        (cell.id, cell.source) for cell in cells_of(story["after update"], LESSON_2)
+    ]
+    at = [cell_id for cell_id, _ in ids_and_sources].index("02-15")
+    assert [source for _, source in ids_and_sources[at + 1 : at + 3]] == [
+        NOTE,
+        EXPERIMENT,
+    ]
+
+
+def test_update_says_the_learners_code_won_where_both_changed(story):
+    assert (
+        "02_good_evening.ipynb, exercise 1: the lesson changed this exercise too,"
+        " and your code was kept: run the lesson to check it."
+    ) in story["update"].splitlines()
+
+
+def test_update_leaves_valid_notebooks_without_conflict_markers(story):
+    for name, content in story["after update"].items():
+        nbformat.validate(nbformat.reads(content.decode(), as_version=4))
+        assert not CONFLICT_MARKERS.search(content.decode()), name
+
+
+def test_update_keeps_a_copy_of_the_notebooks_first(story):
+    folder = backup_named(story["update"], story["learner"])
+    assert folder.parent.name == "lesson-backups"
+    assert notebooks_in(folder) == story["answered"]
+
+
+def test_update_writes_server_as_the_new_lessons_export_it(story):
+    assert story["server after update"] == server_in(story["maintainer"])
+
+
+def test_update_moves_head_and_leaves_the_answers_uncommitted(story):
+    head, upstream = story["HEAD after update"].split()
+    assert head == upstream
+    assert story["status after update"] == f" M {LESSON_1}\n M {LESSON_2}\n"
+
+
+def test_update_when_up_to_date_says_so(story):
+    assert story["update again"].splitlines()[-1] == (
+        "You have the newest lessons already: carry on where you were."
+    )
+
+
+def test_a_second_update_brings_new_text_and_keeps_the_answers(story):
+    after = story["after second update"]
+    assert cells_of(after, LESSON_3)[1].source.startswith(NEW_TEXT_3 + "\n")
+    assert after[LESSON_1] == story["after update"][LESSON_1]
+    assert after[LESSON_2] == story["after update"][LESSON_2]
+
+
+def test_reset_of_one_lesson_puts_only_it_back(story):
+    after, published = story["after reset 2"], story["published"]
+    assert after[LESSON_2] == published[LESSON_2]
+    assert after[LESSON_1] == story["after second update"][LESSON_1]
+
+
+def test_reset_of_one_lesson_keeps_a_copy_and_names_it(story):
+    folder = backup_named(story["reset 2"], story["learner"])
+    assert notebooks_in(folder)[LESSON_2] == story["after second update"][LESSON_2]
+    assert (
+        f"Your work is in {folder.relative_to(story['learner'])}/" in (story["reset 2"])
+    )
+
+
+def test_reset_leaves_a_clean_copy(story):
+    assert story["status after reset"] == ""
+
+
+def test_progress_stops_a_cell_that_hangs(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy2(ROOT / LESSON_1, tmp_path / LESSON_1)
+    shutil.copy2(ROOT / "notebooks" / "checks.py", tmp_path / "notebooks")
+    shutil.copytree(ROOT / "server", tmp_path / "server")
+    hangs = "import time\n\ntime.sleep(60)"
+    edit(tmp_path / LESSON_1, {"01-15": hangs})
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert lessons.progress(tmp_path, cell_seconds=1) == (0, 1)
+    number = code_cell_number(nbformat.read(tmp_path / LESSON_1, as_version=4), hangs)
+    assert (
+        f"  Your exercise in code cell {number} was still running after 1 s, so it"
+        " was stopped: fix it in JupyterLab and run it again."
+    ) in printed.getvalue().splitlines()
+
+
+def test_every_exercise_cell_has_an_id_that_update_can_match(story):
+    for name, content in story["published"].items():
+        notebook = nbformat.reads(content.decode(), as_version=4)
+        assert notebook.nbformat_minor >= 5, name
+        for cell in notebook.cells:
+            if has_tag(cell, "exercise"):
+                assert re.fullmatch(r"\d\d-\d\d", cell.id), name
+
+
+def test_update_after_the_learner_committed_keeps_their_commits_on_a_branch(
+    tmp_path,
+):
+    upstream = bare_repository(tmp_path)
+    git(tmp_path, "clone", "--quiet", str(upstream), "learner")
+    git(tmp_path, "clone", "--quiet", str(upstream), "maintainer")
+    learner = tmp_path / "learner"
+    edit(learner / LESSON_1, {"01-15": RIGHT})
+    git(learner, "commit", "--quiet", "--all", "--message", "My answer")
+    mine = git(learner, "rev-parse", "HEAD")
+    first_change(tmp_path / "maintainer")
+
+    printed = said(lessons.update, learner)
+
+    (line,) = [line for line in printed.splitlines() if "branch" in line]
+    branch = line.removeprefix("Your commits are kept on the branch ").rstrip(".")
+    assert git(learner, "rev-parse", branch) == mine
+    assert git(learner, "rev-parse", "HEAD") == git(learner, "rev-parse", "@{u}")
+    assert source_of(notebooks_in(learner), LESSON_1, "01-15") == RIGHT
+    assert git(learner, "status", "--porcelain") == f" M {LESSON_1}\n"
+
+
+def test_update_replaces_a_lesson_broken_by_conflict_markers_and_says_so():
+    published = (ROOT / LESSON_1).read_bytes()
+    broken = b"<<<<<<< Updated upstream\n" + published + b"=======\n>>>>>>> Stash\n"
+    notes = []
+    merged = lessons.merge_lesson(published, broken, published, "01.ipynb", notes)
+    assert merged == published
+    assert notes == [
+        "01.ipynb could not be read as a notebook, so the new version replaces it:"
+        " copy your answers back from the backup."
+    ]
+
+
+def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
+    git(tmp_path, "init", "--quiet")
+    with pytest.raises(lessons.Problem) as problem:
+        lessons.update(tmp_path)
+    assert str(problem.value) == (
+        "Your branch has no upstream branch to get the lessons from: run"
+        " git branch --set-upstream-to=origin/main (or check out main), then run"
+        " this again."
+    )
