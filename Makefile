@@ -1,11 +1,20 @@
 # Two commands do everything: `make lab` to learn, `make test` to check.
-# Each creates the virtual environment .venv first, when needed: `make lab`
-# installs what a learner needs (requirements.txt), `make test` adds the test
-# tools (requirements-dev.txt). Windows without make: see "By hand" in README.md.
+# Each creates the virtual environment .venv first, when needed, and installs
+# into it exactly a lock, checking every file's hash: `make lab` the learner's
+# (requirements.txt), `make test` the one with the test tools added
+# (requirements-dev.txt). `make lock` remakes the locks from the short files a
+# person edits (requirements.in, requirements-dev.in); `make upgrade` moves
+# every package they pull in to its newest version. Windows without make: see
+# "By hand" in README.md (two pip commands, the same lock).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The installer, uv, lives outside .venv, in .uv/ (from its own hashed lock,
+# requirements-uv.txt), so that .venv holds the lock and nothing else; it
+# makes .venv's install take seconds.
+UV_DIR := .uv
+UV := $(UV_DIR)/bin/uv
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 # A terminal opened in the Lab is this project's: bash whose only startup file
@@ -33,20 +42,36 @@ LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint bench audit site clean progress update reset unchanged
+.PHONY: lab test lint bench audit site lock upgrade clean progress update reset unchanged
 
-$(BIN)/.installed: requirements.txt pyproject.toml
+# uv from PyPI: its wheel carries the program. Installed by the pip of
+# $(PYTHON), hash-checked, into .uv/ only.
+$(UV): requirements-uv.txt
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || \
+	  { echo "'$(PYTHON)' has no pip, which make needs once to fetch the installer uv."; \
+	    echo "Install pip for it (Debian: apt install python3-pip), or follow \"By hand\" in README.md."; exit 1; }
+	rm -rf $(UV_DIR)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary :all: \
+	  --require-hashes --target $(UV_DIR) -r requirements-uv.txt
+	@touch $@
+
+# .venv: Python's own venv without pip's slow bootstrap (pip comes from the
+# lock instead), then exactly the lock (sync also removes anything else),
+# then this project, editable, built by the locked setuptools already there.
+$(BIN)/.installed: requirements.txt pyproject.toml | $(UV)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 	    echo "Install a newer Python, or name one: make $(MAKECMDGOALS) PYTHON=python3.12"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(call install,requirements.txt)
 	@touch $@
 
 $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(call install,requirements-dev.txt)
 	@touch $@
+
+install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1) && \
+  $(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 
 $(LAB_SETTINGS_FILE): Makefile
 	@mkdir -p $(@D)
@@ -83,13 +108,44 @@ unchanged: $(BIN)/.installed
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py
 
-audit: $(BIN)/.installed  ## known vulnerabilities in what we pin
-	$(BIN)/python -m pip install --quiet pip-audit
-	$(BIN)/pip-audit -r requirements-dev.txt
+audit: $(BIN)/.installed-dev  ## known vulnerabilities in every locked package
+	$(BIN)/python .ci/audit.py
 
 site: $(BIN)/.installed-dev  ## the lessons, a landing page and the README as a static website, in _site/
 	$(BIN)/python .site/build.py _site
 
+# The locks, for every supported Python and platform at once (--universal,
+# markers where versions differ), with every file's hash. uv keeps each
+# version already in the output file unless the .in files need another, so
+# unchanged .in files give the same bytes (and the file is left untouched);
+# --upgrade takes the newest instead.
+# The learner's lock is constrained by the dev lock: same versions in both.
+COMPILE = $(UV) pip compile --quiet --universal --python-version 3.10 --generate-hashes --no-header
+# Each lock starts with what it is and how it is made ($(1): the .in file,
+# $(2): the lock, $(4): how it is installed).
+LOCK_HEADER = \
+  '\# $(2): the lock of $(1), made by `make lock`: every package it needs, one' \
+  '\# version per Python where they differ, with hashes. Do not edit it: edit $(1),' \
+  '\# then run `make lock` (CONTRIBUTING.md). $(4)' \
+  ''
+define lock
+cp $(2) $(2).new 2>/dev/null || true
+$(COMPILE) $(3) $(1) -o $(2).new
+printf '%s\n' $(LOCK_HEADER) | cat - $(2).new > $(2).tmp && rm $(2).new
+cmp -s $(2).tmp $(2) && rm $(2).tmp || mv $(2).tmp $(2)
+endef
+LEARNER_INSTALL := By hand: python -m pip install --require-hashes -r requirements.txt
+DEV_INSTALL := By hand: python -m pip install --require-hashes -r requirements-dev.txt
+UV_INSTALL := make installs it into .uv/.
+
+lock: | $(UV)  ## remake the locks from the .in files, keeping every version it can
+	$(call lock,requirements-dev.in,requirements-dev.txt,$(UPGRADE),$(DEV_INSTALL))
+	$(call lock,requirements.in,requirements.txt,$(UPGRADE) -c requirements-dev.txt,$(LEARNER_INSTALL))
+	$(call lock,requirements-uv.in,requirements-uv.txt,$(UPGRADE),$(UV_INSTALL))
+
+upgrade:  ## remake the locks with the newest versions the .in files allow
+	$(MAKE) lock UPGRADE=--upgrade
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts _site
+	rm -rf $(VENV) $(UV_DIR) .pytest_cache .ruff_cache test-artifacts _site
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

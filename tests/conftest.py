@@ -30,8 +30,12 @@ PROJECT_FILES = [
     "LICENSE",
     "Makefile",
     "pyproject.toml",
+    "requirements.in",
+    "requirements-dev.in",
+    "requirements-uv.in",
     "requirements.txt",
     "requirements-dev.txt",
+    "requirements-uv.txt",
 ]
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]

@@ -145,6 +145,9 @@ def test_ctrl_c_stops_it_even_when_started_ignoring_ctrl_c():
     ignoring = ["sh", "-c", "trap '' INT; exec \"$0\" -m server", sys.executable]
     process = start_server(args=ignoring)
     try:
+        # Serving already: a Ctrl-C between the startup line and serve_forever()
+        # would end it with KeyboardInterrupt, which is another matter.
+        assert get(process.port, "/").status_code == 200
         process.proc.send_signal(signal.SIGINT)
         code, seconds = process.wait(timeout=10)
     finally:

@@ -1,0 +1,210 @@
+"""The locks: what is installed is exactly what `make lock` wrote down.
+
+requirements.in and requirements-dev.in say what we choose (short, edited by
+hand); requirements.txt and requirements-dev.txt are the locks `make lock`
+makes from them: every package, one version per Python, with hashes.
+"""
+
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from conftest import ROOT, copy_project
+
+INTENTS = {  # the file a person edits -> the lock made from it
+    "requirements.in": "requirements.txt",
+    "requirements-dev.in": "requirements-dev.txt",
+    "requirements-uv.in": "requirements-uv.txt",
+}
+WORKFLOW = ROOT / ".github" / "workflows" / "lessons.yml"
+# Where the locks must hold: every supported Python, and 3.14, on each system.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
+SYSTEMS = [
+    {"sys_platform": "linux", "os_name": "posix", "platform_system": "Linux"},
+    {"sys_platform": "darwin", "os_name": "posix", "platform_system": "Darwin"},
+    {"sys_platform": "win32", "os_name": "nt", "platform_system": "Windows"},
+]
+ENVIRONMENTS = [
+    {"python_version": v, "python_full_version": f"{v}.0", **system}
+    for v in PYTHONS
+    for system in SYSTEMS
+]
+PROJECT = "first-web-server"  # this project, installed editable beside the lock
+
+
+def requirements(path):
+    """The requirements of a requirements file, following `-r`, ignoring hashes."""
+    text = re.sub(r"\\\n", " ", Path(path).read_text())  # join continued lines
+    found = []
+    for line in text.splitlines():
+        line = re.sub(r"(^|\s)#.*", "", line).strip()
+        if line.startswith("-r "):
+            found += requirements(Path(path).parent / line[3:].strip())
+        elif line:
+            found.append(Requirement(re.sub(r"\s--hash=\S+", "", line)))
+    return found
+
+
+def applies(requirement, environment):
+    marker = requirement.marker
+    return marker is None or marker.evaluate(environment)
+
+
+def pins(path, environment):
+    """{name: version} that a requirements file installs in one environment."""
+    chosen = {}
+    for requirement in requirements(path):
+        if applies(requirement, environment):
+            name = canonicalize_name(requirement.name)
+            assert name not in chosen, f"{path}: two pins of {name} for {environment}"
+            (spec,) = requirement.specifier
+            chosen[name] = spec.version
+    return chosen
+
+
+def installed():
+    """{name: version} of every distribution in the running environment."""
+    return {
+        canonicalize_name(dist.metadata["Name"]): dist.version
+        for dist in importlib.metadata.distributions()
+    }
+
+
+@pytest.mark.parametrize("intents", INTENTS)
+def test_every_top_level_pin_is_in_the_lock_at_that_version(intents):
+    lock = ROOT / INTENTS[intents]
+    wanted = requirements(ROOT / intents)
+    assert wanted, f"{intents} names no package"
+    for environment in ENVIRONMENTS:
+        locked = pins(lock, environment)
+        for requirement in wanted:
+            if not applies(requirement, environment):
+                continue
+            (spec,) = requirement.specifier
+            assert spec.operator == "==", (
+                f"{intents}: {requirement} is not an exact pin"
+            )
+            name = canonicalize_name(requirement.name)
+            assert locked.get(name) == spec.version, (
+                f"{intents} pins {requirement}, but {INTENTS[intents]} has"
+                f" {name} {locked.get(name)} on Python {environment['python_version']}"
+                f" ({environment['sys_platform']}): run `make lock`"
+            )
+
+
+def test_the_learner_lock_is_the_dev_lock_less_the_test_tools():
+    for environment in ENVIRONMENTS:
+        learner = pins(ROOT / "requirements.txt", environment)
+        dev = pins(ROOT / "requirements-dev.txt", environment)
+        differing = {
+            name: (version, dev.get(name))
+            for name, version in learner.items()
+            if dev.get(name) != version
+        }
+        assert not differing, f"learner vs dev lock, {environment}: run `make lock`"
+
+
+def test_the_venv_holds_exactly_a_locked_set():
+    """Nothing missing, nothing extra: the learner's lock, or the dev lock."""
+    environment = default_environment()
+    have = installed()
+    have.pop(PROJECT, None)
+    sets = {
+        lock: pins(ROOT / lock, environment)
+        for lock in ("requirements.txt", "requirements-dev.txt")
+    }
+    if have in sets.values():
+        return
+    nearest = min(sets, key=lambda lock: len(set(sets[lock].items()) ^ have.items()))
+    wanted = sets[nearest]
+    assert have == wanted, (
+        f"{sys.prefix} differs from {nearest}:"
+        f" extra {sorted(set(have.items()) - set(wanted.items()))},"
+        f" missing {sorted(set(wanted.items()) - set(have.items()))}"
+    )
+
+
+def check_workflow(path):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def schema_check():
+    pytest.importorskip(
+        "check_jsonschema", reason="pip install -r requirements-dev.txt"
+    )
+    return check_workflow
+
+
+def test_the_workflow_follows_githubs_schema(schema_check):
+    result = schema_check(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(schema_check, tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:", 1))
+    result = schema_check(broken)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "$.jobs.lessons: 'runs-on' is a required property" in result.stdout
+
+
+BY_HAND = [  # the README's two install commands, which the workflow and CI run
+    "python -m pip install --require-hashes -r requirements.txt",
+    "python -m pip install --no-deps --no-build-isolation -e .",
+]
+
+
+@pytest.mark.parametrize("script", [WORKFLOW, ROOT / ".ci" / "run"], ids=str)
+def test_ci_installs_the_lock_the_by_hand_way(script):
+    text = script.read_text()
+    for command in BY_HAND:
+        assert command in text, f"{script.name} does not run {command!r}"
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_a_changed_hash_stops_make_lab_before_jupyterlab(tmp_path):
+    uv = ROOT / ".uv"
+    if not (uv / "bin" / "uv").exists():
+        pytest.skip("no .uv/ here: make installs it (make lab, make test)")
+    project = copy_project(tmp_path / "project")
+    (project / ".uv").symlink_to(uv)
+    lock = project / "requirements.txt"
+    entry = re.search(r"^(pip==\S+)[^\n]*(\n +--hash=[^\n]*)+", lock.read_text(), re.M)
+    # Every hash of pip's files, changed: no file PyPI serves matches any more.
+    tampered = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, entry[0])
+    lock.write_text(lock.read_text().replace(entry[0], tampered))
+    result = subprocess.run(
+        ["make", "--no-print-directory", "lab", f"PYTHON={sys.executable}"],
+        cwd=project,
+        env={**os.environ, "LAB_OPTIONS": "--version"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"Hash mismatch for `{entry[1]}`" in result.stderr, result.stderr
+    assert "jupyter lab" not in result.stdout
+    assert not (project / ".venv" / "bin" / "jupyter").exists()
