@@ -581,6 +581,10 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
         seen["kernel start seconds"] = time.monotonic() - started
         kernel = Kernel(client)
         await kernel.run("%xmode Minimal", store_history=False)  # quicker errors
+        # Load checks.py (Flask, Werkzeug, requests) before any row is timed, as
+        # a lesson's first cells do: CHECK_SECONDS bounds the check, not the
+        # first import in one of nine kernels starting at once on two cores.
+        await kernel.run("import checks", store_history=False)
         if probe:
             refusal = await kernel.run(HOW_LONG_A_REFUSAL_TAKES, store_history=False)
             seen["refusal seconds"] = refusal["stdout"]

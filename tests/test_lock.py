@@ -176,7 +176,9 @@ BY_HAND = [  # the README's two install commands, which the workflow and CI run
 ]
 
 
-@pytest.mark.parametrize("script", [WORKFLOW, ROOT / ".ci" / "run"], ids=str)
+@pytest.mark.parametrize(
+    "script", [ROOT / "README.md", WORKFLOW, ROOT / ".ci" / "run"], ids=str
+)
 def test_ci_installs_the_lock_the_by_hand_way(script):
     text = script.read_text()
     for command in BY_HAND:
