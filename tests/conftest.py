@@ -42,6 +42,11 @@ SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked run_last go to the end of the session, in their order."""
+    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
+
+
 def pytest_report_header(config):
     """On a copy whose lessons hold a learner's answers, say so first: lessons
     that fail there show the learner's answers, not a broken project."""

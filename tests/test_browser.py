@@ -109,13 +109,13 @@ def browser_missing_reason():
     return None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def project(tmp_path_factory):
     """A copy of the project, which the learner's JupyterLab serves."""
     return copy_project(tmp_path_factory.mktemp("project"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jupyterlab(project, tmp_path_factory):
     """JupyterLab started exactly as `make lab` starts it, on a copy of the project.
 
@@ -173,13 +173,14 @@ def jupyterlab(project, tmp_path_factory):
 PING_INTERVAL = 30
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def open_kernel_websocket(jupyterlab):
     """A kernel's websocket, opened as a notebook opens it, held open in a thread.
 
-    Opened once, before the other tests, so that the last test of this file
-    finds it open past JupyterLab's first keep-alive ping without waiting the
-    whole interval itself. Records each ping the server sends and a close.
+    Opened once, before the other tests of this file, and held for the whole
+    session: the test that reads it is moved to the end of the session
+    (marker run_last), so it finds the websocket open past JupyterLab's first
+    keep-alive ping without waiting for it. Records each ping and a close.
     """
     import websocket  # websocket-client, which jupyter_server itself depends on
 
@@ -360,11 +361,13 @@ def test_each_picture_shows_with_its_alt_text(lab_page, lesson):
         lab_page.evaluate(SHUT_DOWN_KERNEL)
 
 
+@pytest.mark.run_last
 def test_the_lab_log_stays_quiet_while_a_notebook_stays_open(
-    lab_page, jupyterlab, open_kernel_websocket
+    jupyterlab, open_kernel_websocket
 ):
-    # Run last: by now every lesson has run in this JupyterLab. Wait for the
-    # first keep-alive ping on the kernel websocket opened before them all.
+    # Run last of the session: every lesson has run in this JupyterLab, and the
+    # kernel websocket opened before them has seen its first keep-alive ping
+    # (or this waits for it, when little else ran).
     held = open_kernel_websocket
     deadline = held.opened + PING_INTERVAL + 15
     while not held.pings and held.closed is None and time.monotonic() < deadline:
