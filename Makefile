@@ -50,8 +50,9 @@ $(UV): requirements-uv.txt
 	@$(PYTHON) -m pip --version >/dev/null 2>&1 || \
 	  { echo "'$(PYTHON)' has no pip, which make needs once to fetch the installer uv."; \
 	    echo "Install pip for it (Debian: apt install python3-pip), or follow \"By hand\" in README.md."; exit 1; }
-	rm -rf $(UV_DIR)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary :all: \
+	@echo "Getting the installer, uv, into $(UV_DIR)/ (once)."
+	@rm -rf $(UV_DIR)
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary :all: \
 	  --require-hashes --target $(UV_DIR) -r requirements-uv.txt
 	@touch $@
 
@@ -62,12 +63,14 @@ $(BIN)/.installed: requirements.txt pyproject.toml | $(UV)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 	    echo "Install a newer Python, or name one: make $(MAKECMDGOALS) PYTHON=python3.12"; exit 1; }
-	$(PYTHON) -m venv --without-pip $(VENV)
-	$(call install,requirements.txt)
+	@echo "Installing the lessons' packages into $(VENV)/, exactly as requirements.txt lists them."
+	@$(PYTHON) -m venv --without-pip $(VENV)
+	@$(call install,requirements.txt)
 	@touch $@
 
 $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
-	$(call install,requirements-dev.txt)
+	@echo "Installing the test tools into $(VENV)/, exactly as requirements-dev.txt lists them."
+	@$(call install,requirements-dev.txt)
 	@touch $@
 
 install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1) && \
@@ -77,11 +80,14 @@ $(LAB_SETTINGS_FILE): Makefile
 	@mkdir -p $(@D)
 	@echo '$(LAB_SETTINGS)' > $@
 
+# default_url: the address JupyterLab opens, and prints (with --no-browser
+# too), shows lesson 1.
 lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
-	PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
+	@echo "Starting JupyterLab with lesson 1. To stop it: File > Shut Down, or Ctrl-C twice here."
+	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
-	  $(LAB_OPTIONS) notebooks/01_hello_world.ipynb
+	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
 test: unchanged $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
 	$(BIN)/pytest
