@@ -280,10 +280,12 @@ def _shared_function_name(app, path):
 
 def _no_route(path, code, routes_before, names):
     """Why practice has no route for `path`, from the code of the exercise cell."""
-    if re.search(r"""@practice\.route\(\s*["'](?!/)""", code):
+    no_slash = re.search(r"""@practice\.route\(\s*(["'])([^/].*?)\1""", code)
+    if no_slash:
         return (
-            f'Not yet: routes start with a slash: write @practice.route("{path}"),'
-            " with the / (Flask's ValueError 'URL rule must start with a slash')."
+            f'Not yet: routes start with a slash, so Flask refused "{no_slash[2]}"'
+            f' (the ValueError): write @practice.route("{path}"), then run the cell'
+            " again."
         )
     app = names.get("app")
     if "@app.route(" in code and not isinstance(app, Flask):

@@ -189,7 +189,7 @@ MISTAKES = {
         practice_with(("about", "about", 'return "About this server"')),
         RUN,
         "Not yet:",
-        'routes start with a slash: write @practice.route("/about")',
+        'routes start with a slash, so Flask refused "about"',
     ),
     "about: the decorator of app, in a fresh kernel": (
         "about",
