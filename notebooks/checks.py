@@ -16,10 +16,13 @@ answers within a few seconds. Kaggle Learn's exercises (learntools) work this wa
 import contextlib
 import functools
 import io
+import linecache
 import logging
 import re
 import runpy
+import sys
 import threading
+import traceback
 from pathlib import Path
 
 import requests
@@ -31,6 +34,7 @@ SERVER = Path(__file__).resolve().parent.parent / "server"
 AN_APP = "a Flask app, made with practice = Flask(__name__)"
 MAKE_SERVER = 'make_server("127.0.0.1", 0, practice)'
 STOP = "call practice_server.shutdown(), then practice_thread.join()"
+PRACTICE_URL = 'f"http://127.0.0.1:{practice_server.port}/about"'
 
 # The exercise cells as the lessons give them: a cell still like this is "Not
 # attempted". (tests/test_checks.py makes sure these are the lessons' cells.)
@@ -100,6 +104,35 @@ def _learner():
     if shell is None:  # not in a notebook
         return {}, []
     return shell.user_ns, list(shell.history_manager.input_hist_raw[1:-1])
+
+
+def _raised(code):
+    """The error that the cell `code` raised when it last ran, or None.
+
+    A syntax error shows in the code itself. IPython's last_execution_result
+    says how the cell run just before this check went. For an earlier cell,
+    the error IPython keeps (sys.last_value) is its error if its traceback
+    runs through that cell's code (IPython keeps each cell's code in linecache).
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or code not in shell.history_manager.input_hist_raw:
+        return None
+    python = shell.transform_cell(code)
+    try:
+        compile(python, "your cell", "exec")
+    except SyntaxError as error:
+        return error
+    last = shell.last_execution_result
+    if last is not None and last.info.raw_cell.rstrip("\n") == code:
+        return last.error_before_exec or last.error_in_exec
+    frames = traceback.walk_tb(getattr(sys, "last_traceback", None))
+    for frame, _ in frames:
+        lines = linecache.getlines(frame.f_code.co_filename)
+        if "".join(lines).rstrip("\n") == python.rstrip("\n"):
+            return sys.last_value
+    return None
 
 
 def _same(code, starter):
@@ -245,8 +278,27 @@ def _shared_function_name(app, path):
     return None
 
 
-def _no_route(path, code, routes_before):
+def _no_route(path, code, routes_before, names):
     """Why practice has no route for `path`, from the code of the exercise cell."""
+    no_slash = re.search(r"""@practice\.route\(\s*(["'])([^/].*?)\1""", code)
+    if no_slash:
+        return (
+            f'Not yet: routes start with a slash, so Flask refused "{no_slash[2]}"'
+            f' (the ValueError): write @practice.route("{path}"), then run the cell'
+            " again."
+        )
+    app = names.get("app")
+    if "@app.route(" in code and not isinstance(app, Flask):
+        return (
+            "Not yet: your code uses app, which is the lesson's app and is not"
+            " defined in this kernel (the NameError): write"
+            f' @practice.route("{path}") instead, then run the cell again.'
+        )
+    if "@app.route(" in code and path in _routes(app):
+        return (
+            f"Not yet: your code says @app.route, which added {path} to app, the"
+            f' lesson\'s server, not to practice: write @practice.route("{path}").'
+        )
     if "@app.route(" in code:
         return (
             f"Not yet: your code says @app.route, which adds a route to app, the"
@@ -290,7 +342,7 @@ def check_about(names, cells):
                 "Not attempted: give practice a route for /about in the exercise"
                 " cell above and run it, then run this cell again."
             )
-        return _no_route("/about", code, [])
+        return _no_route("/about", code, [], names)
     return _ask(practice, "/about", "About this server")
 
 
@@ -307,13 +359,16 @@ def check_morning(names, cells):
                 "Not attempted: add a route for /morning to practice in the"
                 " exercise cell above and run it, then run this cell again."
             )
-        return _no_route("/morning", code, ["/about"])
+        return _no_route("/morning", code, ["/about"], names)
     return _ask(practice, "/morning", "Good morning")
 
 
 @_prints_verdict
 def check_prediction(names, cells):
     """Lesson 2: the status code that GET /Evening gets from the lesson's app."""
+    line = _prediction_cell_problem(cells)
+    if line:
+        return line
     if "prediction" not in names:
         return (
             "Not attempted: run the exercise cell above first (it sets prediction),"
@@ -361,6 +416,48 @@ def check_prediction(names, cells):
             f" letter: is /Evening the same as /evening? {try_it}"
         )
     return f"Not yet: GET /Evening does not answer {prediction}. {try_it} to see."
+
+
+def _prediction_cell_problem(cells):
+    """What went wrong in the last exercise cell run for prediction; or None.
+
+    That cell is the last one with the exercise's first line, or a line that
+    starts with prediction (in any case), such as prediction == 404.
+    """
+    starts = re.compile(r"^\s*prediction\b", re.MULTILINE | re.IGNORECASE)
+    first_line = STARTERS["prediction"].splitlines()[0]
+    tried = [
+        code
+        for code in cells
+        if (first_line in code or starts.search(code)) and not _only_checks(code)
+    ]
+    if not tried:
+        return None
+    code = tried[-1]
+    error = _raised(code)
+    if isinstance(error, SyntaxError):
+        return (
+            f"Not yet: your cell did not run: Python found a {_describe(error)}:"
+            " write prediction = <a number>, like 200, and run it again."
+        )
+    if _last_cell_that_sets("prediction", [code]):
+        if error is not None:
+            return (
+                f"Not yet: your cell raised {_describe(error)}: fix it so that it sets"
+                " prediction = <a number>, and run it again."
+            )
+        return None
+    other = re.search(r"^\s*(prediction)\s*=(?!=)", code, re.MULTILINE | re.I)
+    if other:
+        return (
+            f"Not yet: {other[1]} is not prediction, as names tell capitals apart:"
+            " write prediction = <a number>, all in small letters, and run it again."
+        )
+    compares = " (== only compares)" if "==" in code else ""
+    return (
+        f"Not yet: your cell ran but did not set prediction{compares}:"
+        " write prediction = <a number>, like 200, and run it again."
+    )
 
 
 def _practice_server(names, cells):
@@ -454,12 +551,35 @@ def check_practice_server(names, cells):
     finally:
         logging.disable(logging.NOTSET)
     if response.status_code == 200 and response.text == "About this server":
-        return (
+        return _request_problem(code, server) or (
             "Correct: practice_server answers GET /about"
             " with 'About this server' over HTTP."
         )
     if_404 = f"is practice_server serving practice ({MAKE_SERVER})?"
     return _judge(response, "/about", "About this server", if_404)
+
+
+def _request_problem(code, server):
+    """What is wrong with the request of the exercise cell `code`; or None."""
+    error = _raised(code)
+    if isinstance(error, requests.RequestException):
+        return (
+            f"Not yet: your cell's request raised {type(error).__name__}: ask"
+            f" practice_server itself, at {PRACTICE_URL}, and run the cell again."
+        )
+    if error is not None:
+        return (
+            f"Not yet: practice_server answers, but your cell raised"
+            f" {_describe(error)}: fix that line, then run the cell again."
+        )
+    ports = ("practice_server.port", "practice_server.server_port", str(server.port))
+    if "requests.get(" not in code or not any(port in code for port in ports):
+        return (
+            "Not yet: your cell does not ask practice_server for /about: add"
+            f" response = requests.get({PRACTICE_URL}, timeout=5), then"
+            " print(response.text)."
+        )
+    return None
 
 
 @_prints_verdict
@@ -488,6 +608,14 @@ def check_practice_stopped(names, cells):
         if not _same(code, STARTERS["practice_stopped"]) and not _only_checks(code)
     ]
     code = "\n".join([start, *tried])
+    bare = re.search(
+        r"(practice_server\.shutdown|practice_thread\.join)\b(?!\s*\()", code
+    )
+    if bare:
+        return (
+            f"Not yet: {bare[1]} without brackets names the method but does not"
+            f" call it (a method runs only with ()): {STOP}."
+        )
     if "shutdown(" not in code:
         if "server_close(" in code:
             return (

@@ -146,6 +146,7 @@ NO_DECORATOR = (
 RUN = "run it, then the check"
 PAUSE = "run it, then the check at once and again after a pause"
 INTERRUPT = "run it; it shows [*], so interrupt it; then run the check"
+FRESH = "run it in a fresh kernel (Kernel > Restart), before the lesson; then the check"
 # The code "first" means: run the check cell in a fresh kernel, before anything.
 FIRST = None
 
@@ -182,6 +183,27 @@ MISTAKES = {
         RUN,
         "Not yet:",
         "@app.route, which adds a route to app",
+    ),
+    "about: no slash at the start": (
+        "about",
+        practice_with(("about", "about", 'return "About this server"')),
+        RUN,
+        "Not yet:",
+        'routes start with a slash, so Flask refused "about"',
+    ),
+    "about: the decorator of app, in a fresh kernel": (
+        "about",
+        APP.replace("@practice.route", "@app.route"),
+        FRESH,
+        "Not yet:",
+        "is not defined in this kernel",
+    ),
+    "about: the decorator of app, before app answered a request": (
+        "about",
+        ["from server import app", APP.replace("@practice.route", "@app.route")],
+        FRESH,
+        "Not yet:",
+        "which added /about to app",
     ),
     "about: a trailing slash": (
         "about",
@@ -312,6 +334,34 @@ MISTAKES = {
         "Not yet:",
         "(a string)",
     ),
+    "prediction: a comparison, after 405": (
+        "prediction",
+        ["prediction = 405", "prediction == 404"],
+        RUN,
+        "Not yet:",
+        "your cell ran but did not set prediction",
+    ),
+    "prediction: a comparison, in a fresh kernel": (
+        "prediction",
+        "prediction == 404",
+        FRESH,
+        "Not yet:",
+        "your cell ran but did not set prediction",
+    ),
+    "prediction: a capital P, after 405": (
+        "prediction",
+        ["prediction = 405", "Prediction = 404"],
+        RUN,
+        "Not yet:",
+        "Prediction is not prediction",
+    ),
+    "prediction: a syntax error, after 405": (
+        "prediction",
+        ["prediction = 405", "prediction = 40 4"],
+        RUN,
+        "Not yet:",
+        "your cell did not run",
+    ),
     "prediction: 200": (
         "prediction",
         "prediction = 200",
@@ -362,6 +412,20 @@ MISTAKES = {
         "Not yet:",
         "without ()",
     ),
+    "practice_server: asking the lesson's stopped server": (
+        "practice_server",
+        START.replace("http://127.0.0.1:{practice_server.port}", "{base_url}"),
+        PAUSE,
+        "Not yet:",
+        "your cell's request raised ConnectionError",
+    ),
+    "practice_server: no request": (
+        "practice_server",
+        START.split("response =")[0],
+        RUN,
+        "Not yet:",
+        "your cell does not ask practice_server for /about",
+    ),
     "practice_server: still None": (
         "practice_server",
         START.replace("practice_server", "server") + "practice_server = None\n",
@@ -411,6 +475,13 @@ MISTAKES = {
         PAUSE,
         "Not yet:",
         "add practice_thread.join()",
+    ),
+    "practice_stopped: no brackets": (
+        "practice_stopped",
+        [START, "practice_server.shutdown\npractice_thread.join\n"],
+        RUN,
+        "Not yet:",
+        "without brackets",
     ),
     "practice_stopped: join() alone": (
         "practice_stopped",
@@ -552,9 +623,9 @@ class Kernel:
 async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=False):
     """Run the rows of MISTAKES for one lesson in one kernel.
 
-    First the check cells of FIRST rows, in the fresh kernel; then the whole
-    lesson with its solutions; then each row: its code, then its check (twice
-    for PAUSE rows). Returns {row: [what each check cell showed]}; with
+    First the check cells of FIRST rows, and FRESH rows, in the fresh kernel;
+    then the whole lesson with its solutions; then each row: its code, then its
+    check (twice for PAUSE rows). Returns {row: [what each check cell showed]}; with
     `probe`, under "refusal seconds", how long a refused connect took; under
     "then", what `then(kernel)` returned.
     """
@@ -588,9 +659,14 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
         if probe:
             refusal = await kernel.run(HOW_LONG_A_REFUSAL_TAKES, store_history=False)
             seen["refusal seconds"] = refusal["stdout"]
-        for name, (exercise, code, *_) in rows.items():
+        for name, (exercise, code, how, *_) in rows.items():
             if code is FIRST:
                 seen[name] = [await kernel.run(check_cell(exercise))]
+            elif how == FRESH:
+                for cell in [code] if isinstance(code, str) else code:
+                    await kernel.run(cell)
+                seen[name] = [await kernel.run(check_cell(exercise))]
+                await kernel.run(CLEAN_UP, store_history=False)
         lesson_cells = nbformat.read(project / "notebooks" / f"{lesson}.ipynb", 4)
         answers = iter(solutions(lesson))
         for cell in lesson_cells.cells:  # but the command run in a new process
@@ -598,7 +674,7 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
                 exercise = "exercise" in cell.metadata.get("tags", [])
                 await kernel.run(next(answers) if exercise else cell.source)
         for name, (exercise, code, how, *_) in rows.items():
-            if code is FIRST:
+            if code is FIRST or how == FRESH:
                 continue
             *before, last = [code] if isinstance(code, str) else code
             ran = []
