@@ -25,7 +25,15 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import LESSON, ROOT, check_cells, copy_project, exercises, solutions
+from conftest import (
+    LESSON,
+    ROOT,
+    check_cells,
+    copy_project,
+    exercises,
+    has_tag,
+    solutions,
+)
 
 
 def load_checks(project=ROOT):
@@ -671,7 +679,7 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
         answers = iter(solutions(lesson))
         for cell in lesson_cells.cells:  # but the command run in a new process
             if cell.cell_type == "code" and "subprocess" not in cell.source:
-                exercise = "exercise" in cell.metadata.get("tags", [])
+                exercise = has_tag(cell, "exercise")
                 await kernel.run(next(answers) if exercise else cell.source)
         for name, (exercise, code, how, *_) in rows.items():
             if code is FIRST or how == FRESH:
