@@ -4,6 +4,7 @@ lessons, their checks and `make progress` must still talk to the server on
 127.0.0.1 directly: lesson 3 adds 127.0.0.1 to `no_proxy` (CONTRIBUTING.md)."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
@@ -48,21 +49,33 @@ def proxy(monkeypatch):
     server.server_close()
 
 
-def test_behind_a_proxy_every_lesson_talks_to_127_0_0_1_directly(
-    proxy, tmp_path, capsys
-):
-    """Every lesson, with its solutions, run as `make progress` runs them."""
-    project = copy_project(tmp_path)
-    for lesson in LESSON:
-        path = project / "notebooks" / f"{lesson}.ipynb"
-        notebook = nbformat.read(path, as_version=4)
-        answers = iter(solutions(lesson))
-        for cell in notebook.cells:
-            if has_tag(cell, "exercise"):
-                cell.source = next(answers)
-        nbformat.write(notebook, path)
-    correct, total = lessons.progress(project)
-    printed = capsys.readouterr().out
-    assert (correct, total) == (5, 5), printed
-    assert "Code cell" not in printed and "Your exercise" not in printed, printed
+def with_solutions(lesson, project):
+    """A copy of the project whose lesson has its solutions in the exercises."""
+    copy_project(project)
+    path = project / "notebooks" / f"{lesson}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    answers = iter(solutions(lesson))
+    for cell in notebook.cells:
+        if has_tag(cell, "exercise"):
+            cell.source = next(answers)
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_behind_a_proxy_every_lesson_talks_to_127_0_0_1_directly(proxy, tmp_path):
+    """Every lesson with its solutions, run and read as `make progress` does;
+    side by side, each in a copy that holds the finished server/ already."""
+
+    def run(lesson):
+        path = with_solutions(lesson, tmp_path / lesson)
+        notebook = lessons.run_lesson(path, path.parent.parent, lessons.CELL_SECONDS)
+        return lessons.verdicts(notebook, lesson[:2], lessons.CELL_SECONDS)
+
+    with ThreadPoolExecutor(len(LESSON)) as pool:
+        seen = list(pool.map(run, LESSON))
+    verdicts = [line for lines, _ in seen for line in lines]
+    errors = [error for _, errors in seen for error in errors]
+    assert len(verdicts) == sum(len(solutions(lesson)) for lesson in LESSON)
+    assert all(line.startswith("Correct: ") for line in verdicts), verdicts
+    assert errors == []
     assert proxy.seen == []
