@@ -108,8 +108,12 @@ reset: $(BIN)/.installed  ## the published lessons back: all, or LESSON=2
 
 # `make test` on lessons with answers in them would fail on the answers: one
 # line says so instead (lessons.py unchanged), before the test tools install.
+# That line must be the last one the learner reads: a failing command would
+# have make add its own `make: *** [Makefile:...: unchanged] Error 1` under
+# it. Interrupting make instead, as Ctrl-C does, stops it with no line of its
+# own and a failing exit status (130).
 unchanged: $(BIN)/.installed
-	@$(BIN)/python lessons.py unchanged
+	@$(BIN)/python lessons.py unchanged || kill -INT $$PPID
 
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py

@@ -5,10 +5,17 @@ Starts `python -m server` and the Procfile's `web:` command on free ports, on
 after round so that both meet the same machine. Prints requests per second,
 p50 and p99 latency, and resident memory (all of a server's processes).
 
+Each round also measures Flask's own rate: GET / as a direct WSGI call in this
+process, on one core, with no network and no server in between. No server of
+this app can go faster per core, so it is the ceiling, and each server's rate
+is also given as its share of it.
+
 A benchmark, not a test: nothing in pytest depends on these numbers.
 
-    python tests/bench.py [--rounds 3] [--seconds 4] [--connections 16]
-                          [--also NAME=COMMAND ...]
+    [WEB_CONCURRENCY=2] python tests/bench.py [--rounds 3] [--seconds 4]
+                          [--connections 16] [--also NAME=COMMAND ...]
+
+WEB_CONCURRENCY, as platforms set it, is the Procfile's number of workers.
 
 --also adds another server to compare, started with PORT set, for example
 --also 'express=node ../express/server.js'.
@@ -96,6 +103,30 @@ class Server:
             self.proc.wait()
 
 
+def flask_in_process(seconds):
+    """Requests per second of the lessons' app called directly, as a WSGI server
+    calls it (environ in, body out), in a loop for `seconds`, in this process."""
+    from werkzeug.test import EnvironBuilder
+
+    sys.path.insert(0, str(ROOT))  # the lessons' server package
+    from server import app
+
+    environ = EnvironBuilder(path="/", base_url="http://127.0.0.1/").get_environ()
+
+    def start_response(status, headers, exc_info=None):
+        pass
+
+    calls, started = 0, time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        for _ in range(100):
+            body = app(dict(environ), start_response)
+            b"".join(body)
+            body.close()
+        calls += 100
+    return calls / (time.perf_counter() - started)
+
+
 def milliseconds(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
@@ -135,9 +166,12 @@ def main():
     if shutil.which("wrk") is None:
         sys.exit(WRK_MISSING)
 
+    # The Procfile runs as many workers as WEB_CONCURRENCY says, 1 when unset:
+    # `WEB_CONCURRENCY=2 make bench` runs it as a platform that sets 2 would.
+    workers = os.environ.get("WEB_CONCURRENCY", "1")
     servers = [
         Server("development (python -m server)", f"{sys.executable} -m server"),
-        Server("production (Procfile)", procfile_command()),
+        Server(f"production (Procfile, {workers} worker(s))", procfile_command()),
     ]
     servers += [Server(*extra.split("=", 1)) for extra in options.also]
     print(
@@ -145,11 +179,18 @@ def main():
         f" {options.rounds} rounds, {os.cpu_count()} cores",
         flush=True,
     )
+    ceiling = []  # Flask's in-process rate, once a round
     try:
         for server in servers:
             server.start()
             wrk(server.port, 1, options.connections)  # warm up
+        flask_in_process(1)  # warm up
         for round_number in range(1, options.rounds + 1):
+            ceiling.append(flask_in_process(options.seconds))
+            print(
+                f"  round {round_number}, Flask in-process: {ceiling[-1]:,.0f}/s",
+                flush=True,
+            )
             for server in servers:
                 result = wrk(server.port, options.seconds, options.connections)
                 result["mb"] = server.resident_mb()
@@ -163,10 +204,16 @@ def main():
         for server in servers:
             server.stop()
 
+    top = statistics.median(ceiling)
     print()
     print(
-        f"{'server':<32} {'req/s':>7} {'(range)':>15}"
-        f" {'p50 ms':>7} {'p99 ms':>7} {'MB':>5}"
+        f"Flask in-process (direct WSGI calls, one core): {top:,.0f}/s"
+        f" ({1e6 / top:.1f} us a request), the ceiling;"
+        f" range {min(ceiling):,.0f}-{max(ceiling):,.0f}"
+    )
+    print(
+        f"{'server':<36} {'req/s':>7} {'(range)':>15}"
+        f" {'p50 ms':>7} {'p99 ms':>7} {'MB':>5} {'share':>6}"
     )
     for server in servers:
         results = server.results
@@ -176,11 +223,12 @@ def main():
         )
         spread = f"({min(rps):,.0f}-{max(rps):,.0f})"
         print(
-            f"{server.name:<32} {statistics.median(rps):>7,.0f} {spread:>15}"
-            f" {p50:>7.2f} {p99:>7.2f} {mb:>5.0f}"
+            f"{server.name:<36} {statistics.median(rps):>7,.0f} {spread:>15}"
+            f" {p50:>7.2f} {p99:>7.2f} {mb:>5.0f} {statistics.median(rps) / top:>6.0%}"
         )
     print(
-        "req/s, p50 and p99: medians of the rounds; MB: resident memory, all processes"
+        "req/s, p50 and p99: medians of the rounds; MB: resident memory, all"
+        " processes; share: req/s as a share of Flask's in-process rate"
     )
 
 

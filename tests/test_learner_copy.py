@@ -297,6 +297,7 @@ def test_make_test_on_changed_lessons_says_so_in_one_line_first(story):
     result = story["make test"]
     assert result.returncode != 0
     assert result.stdout == lessons.CHANGED + "\n"
+    assert result.stderr == ""  # the learner's line is the last: no make Error line
     assert "would be reformatted" not in result.stdout + result.stderr
 
 

@@ -185,6 +185,17 @@ def test_ci_installs_the_lock_the_by_hand_way(script):
         assert command in text, f"{script.name} does not run {command!r}"
 
 
+# The README's test command without make: every lesson with nbmake (pyproject's
+# addopts), from requirements.txt alone. CI runs it word for word, by hand.
+BY_HAND_TEST = "python -m pytest notebooks"
+
+
+@pytest.mark.parametrize("script", [ROOT / "README.md", ROOT / ".ci" / "run"], ids=str)
+def test_the_by_hand_test_command_is_the_readmes(script):
+    lines = [line.strip() for line in script.read_text().splitlines()]
+    assert BY_HAND_TEST in lines, f"{script.name} does not run {BY_HAND_TEST!r}"
+
+
 @pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
 def test_a_changed_hash_stops_make_lab_before_jupyterlab(tmp_path):
     uv = ROOT / ".uv"

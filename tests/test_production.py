@@ -4,8 +4,10 @@ import os
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -24,8 +26,9 @@ HTML = "text/html; charset=utf-8"
 WEB = procfile_command()  # the Procfile's web: line, read as `make bench` reads it
 
 
-def start_web(command=WEB):
-    """Run a Procfile command as a platform does (sh, PORT set), on 127.0.0.1."""
+def start_web(command=WEB, workers=None):
+    """Run a Procfile command as a platform does (sh, PORT set), on 127.0.0.1,
+    with WEB_CONCURRENCY set to `workers` (unset when None)."""
     port = free_port()
     venv_bin = str(Path(sys.executable).parent)
     env = {
@@ -33,6 +36,7 @@ def start_web(command=WEB):
         "HOST": "127.0.0.1",
         "PATH": os.pathsep.join([venv_bin, os.environ["PATH"]]),
         "PYTHONPATH": str(TESTS),
+        "WEB_CONCURRENCY": workers,
     }
     process = Process(["sh", "-c", f"exec {command}"], env)
     process.port = port
@@ -75,9 +79,38 @@ def test_unknown_paths_are_not_found(web):
     assert response.status_code == 404
 
 
-def test_sigterm_stops_it_with_exit_0():
-    process = start_web()
+def workers_answering(process, deadline_seconds=20):
+    """The worker processes of a granian, and those seen answering GET /worker
+    (tests/slow_app.py), asking on new connections until every one has
+    answered or the deadline passes."""
+    workers = {child.pid for child in psutil.Process(process.proc.pid).children()}
+    answered = set()
+    deadline = time.monotonic() + deadline_seconds
+    while answered != workers and time.monotonic() < deadline:
+        url = f"http://127.0.0.1:{process.port}/worker"
+        answered.add(int(requests.get(url, timeout=5).text))
+    return workers, answered
+
+
+@pytest.mark.parametrize(("workers", "expected"), [(None, 1), ("2", 2)])
+def test_web_concurrency_sets_the_number_of_workers(workers, expected):
+    """Platforms say how many workers to run in WEB_CONCURRENCY; 1 when unset."""
+    process = start_web(WEB.replace("server:app", "slow_app:app"), workers)
     try:
+        running, answered = workers_answering(process)
+    finally:
+        process.stop()
+    assert len(running) == expected
+    assert answered == running
+
+
+@pytest.mark.parametrize("workers", [None, "2"])
+def test_sigterm_stops_it_with_exit_0(workers):
+    """Once every worker has started (a SIGTERM to a worker still starting is
+    missed, and granian then waits --workers-kill-timeout: CONTRIBUTING.md)."""
+    process = start_web(WEB.replace("server:app", "slow_app:app"), workers)
+    try:
+        workers_answering(process)
         process.proc.send_signal(signal.SIGTERM)
         code, seconds = process.wait(timeout=15)
     finally:
