@@ -38,7 +38,6 @@ ENVIRONMENTS = [
     for v in PYTHONS
     for system in SYSTEMS
 ]
-PROJECT = "first-web-server"  # this project, installed editable beside the lock
 
 
 def requirements(path):
@@ -117,7 +116,6 @@ def test_the_venv_holds_exactly_a_locked_set():
     """Nothing missing, nothing extra: the learner's lock, or the dev lock."""
     environment = default_environment()
     have = installed()
-    have.pop(PROJECT, None)
     sets = {
         lock: pins(ROOT / lock, environment)
         for lock in ("requirements.txt", "requirements-dev.txt")
@@ -170,9 +168,8 @@ def test_the_schema_check_rejects_a_broken_workflow(schema_check, tmp_path):
     assert "$.jobs.lessons: 'runs-on' is a required property" in result.stdout
 
 
-BY_HAND = [  # the README's two install commands, which the workflow and CI run
+BY_HAND = [  # the README's install command, which the workflow and CI run
     "python -m pip install --require-hashes -r requirements.txt",
-    "python -m pip install --no-deps --no-build-isolation -e .",
 ]
 
 

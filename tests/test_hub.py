@@ -1,0 +1,241 @@
+"""The lessons on a real JupyterHub, as a teacher hands them out.
+
+JupyterHub runs on 127.0.0.1 with its own proxy (configurable-http-proxy,
+from npm: tests/hub/package-lock.json), a dummy login and a spawner that
+starts each learner's JupyterLab as a local process. The JupyterLab runs from
+the environment these tests run in, which holds requirements.txt's packages
+and not this project: nothing is pip-installed.
+
+One learner logs in through headless Chromium and follows the README's
+nbgitpuller link to a git repository of this working tree, which puts the
+lessons into their home folder. With every exercise answered by its solution,
+each lesson runs all its cells in that JupyterLab with no error and every check
+says Correct; lesson 3's link opens the server's page through the hub; and
+`python -m server`, typed into a JupyterLab terminal, answers at
+.../proxy/<port>/.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote, urlencode
+
+import nbformat
+import pytest
+import requests
+
+from conftest import (
+    LESSONS,
+    ROOT,
+    Process,
+    copy_project,
+    free_port,
+    has_tag,
+    solutions,
+)
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    RUN_LESSON,
+    SHUT_DOWN_KERNEL,
+    TYPE_IN_NEW_TERMINAL,
+    browser_missing_reason,
+)
+
+pytestmark = pytest.mark.browser
+
+HUB_PACKAGES = ROOT / "tests" / "hub"  # package.json, package-lock.json
+PROXY = HUB_PACKAGES / "node_modules" / ".bin" / "configurable-http-proxy"
+LEARNER = "learner"
+FOLDER = "first-web-server"  # where the link puts the lessons, in the learner's home
+STEP_MS = 45_000  # for one step in the browser: a lesson's Run All, a page
+SCREENSHOTS = ROOT / "test-artifacts" / "hub"
+
+
+def pull_link(hub_url, repository, branch):
+    """The nbgitpuller link CONTRIBUTING.md gives teachers, for this hub."""
+    query = urlencode(
+        {
+            "repo": repository,
+            "branch": branch,
+            "targetpath": FOLDER,
+            "urlpath": f"lab/tree/{FOLDER}/notebooks/{LESSONS[0].name}",
+        },
+        quote_via=quote,
+    )
+    return f"{hub_url}/hub/user-redirect/git-pull?{query}"
+
+
+def missing_reason():
+    reason = browser_missing_reason()
+    if reason:
+        return reason
+    if not PROXY.exists() and not shutil.which("npm"):
+        return "npm is not installed: JupyterHub's proxy comes from npm (tests/hub/)"
+    return None
+
+
+def install_the_proxy():
+    """configurable-http-proxy, exactly as tests/hub/package-lock.json locks it."""
+    if PROXY.exists():
+        return
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=HUB_PACKAGES,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def repository_of_the_working_tree(folder):
+    """A git repository holding what a teacher would publish: this working tree."""
+    copy_project(folder)
+    git = ["git", "-c", "user.name=Teacher", "-c", "user.email=teacher@example.org"]
+    for command in (
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "--all"],
+        ["commit", "--quiet", "--message=The lessons"],
+    ):
+        subprocess.run([*git, *command], cwd=folder, check=True, timeout=30)
+    return folder.as_uri(), "main"
+
+
+CONFIG = """\
+c.JupyterHub.bind_url = {hub_url!r}
+c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_api_port}"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.ConfigurableHTTPProxy.pid_file = "proxy.pid"
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = {home!r}
+c.Spawner.cmd = [{singleuser!r}]
+# The machine runs as root, and so does the learner's JupyterLab; the app is
+# exposed to the page so that the test can drive it.
+c.Spawner.args = ["--allow-root", "--LabApp.expose_app_in_browser=True"]
+c.Spawner.default_url = "/lab"
+# The image's environment: requirements.txt installed, first on PATH, and no
+# PYTHONPATH, so that nothing but the lessons themselves finds server/.
+c.Spawner.env_keep = ["LANG"]
+c.Spawner.environment = {{"PATH": {path!r}}}
+c.Spawner.start_timeout = 60
+c.Spawner.http_timeout = 60
+"""
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A JupyterHub on 127.0.0.1 and its proxy; stopped, with the learner's
+    JupyterLab, at the end."""
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set, but {reason}")
+        pytest.skip(reason)
+    install_the_proxy()
+    folder = tmp_path_factory.mktemp("hub")
+    repository, branch = repository_of_the_working_tree(folder / "published")
+    port = free_port()
+    hub_url = f"http://127.0.0.1:{port}"
+    home = folder / "home" / "{username}"
+    bin = Path(sys.prefix) / "bin"
+    (folder / "jupyterhub_config.py").write_text(
+        CONFIG.format(
+            hub_url=hub_url,
+            hub_api_port=free_port(),
+            proxy_api_port=free_port(),
+            proxy=str(PROXY),
+            home=str(home),
+            singleuser=str(bin / "jupyterhub-singleuser"),
+            path=os.pathsep.join([str(bin), "/usr/local/bin", "/usr/bin", "/bin"]),
+        )
+    )
+    env = {"PYTHONPATH": None, "JUPYTERHUB_CRYPT_KEY": None}
+    process = Process(
+        [str(bin / "jupyterhub"), "--config", "jupyterhub_config.py"],
+        env=env,
+        cwd=folder,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{hub_url}/hub/health", timeout=5).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert process.proc.poll() is None, "".join(process.stderr_lines)
+            assert time.monotonic() < deadline, "".join(process.stderr_lines)
+            time.sleep(0.2)  # polling, bounded by the deadline
+        yield SimpleNamespace(
+            url=hub_url,
+            link=pull_link(hub_url, repository, branch),
+            home=Path(str(home).format(username=LEARNER)),
+            log=process.stderr_lines,
+        )
+    finally:
+        process.stop()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "jupyterhub.log").write_text("".join(process.stderr_lines))
+
+
+def answer_every_exercise(lesson):
+    """The pulled lesson, with each exercise cell's code replaced by its solution,
+    as a learner who typed them would have it."""
+    notebook = nbformat.read(lesson, as_version=4)
+    answers = iter(solutions(lesson))
+    for cell in notebook.cells:
+        if has_tag(cell, "exercise"):
+            cell.source = next(answers)
+    nbformat.write(notebook, lesson)
+
+
+@pytest.fixture(scope="module")
+def learner(hub):
+    """The learner's browser, logged in, after following the nbgitpuller link."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.set_default_timeout(STEP_MS)
+            page.goto(f"{hub.url}/hub/login?next={quote(hub.link, safe='')}")
+            page.fill("#username_input", LEARNER)
+            page.fill("#password_input", "any password")
+            page.click("#login_submit")
+            # The hub starts the learner's JupyterLab, nbgitpuller pulls the
+            # lessons, and JupyterLab opens lesson 1.
+            page.wait_for_url(f"**/user/{LEARNER}/lab/**", timeout=STEP_MS)
+            page.wait_for_function("window.jupyterapp !== undefined")
+            yield SimpleNamespace(page=page, browser=browser)
+        finally:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            for number, open_page in enumerate(browser.contexts[0].pages):
+                open_page.screenshot(path=SCREENSHOTS / f"page-{number}.png")
+            browser.close()
+
+
+def test_the_link_pulls_the_lessons_into_the_home_folder_uninstalled(hub, learner):
+    pulled = hub.home / FOLDER
+    assert sorted(p.name for p in (pulled / "notebooks").glob("*.ipynb")) == [
+        lesson.name for lesson in LESSONS
+    ]
+    assert (pulled / "server" / "__init__.py").exists()
+    found = subprocess.run(
+        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec('server'))"],
+        cwd=hub.home,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert found.stdout == "None\n", "server is installed: the lessons must not need it"
