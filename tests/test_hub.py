@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from urllib.parse import quote, urlencode
 
 import nbformat
+import psutil
 import pytest
 import requests
 
@@ -118,7 +119,13 @@ c.SimpleLocalProcessSpawner.home_dir_template = {home!r}
 c.Spawner.cmd = [{singleuser!r}]
 # The machine runs as root, and so does the learner's JupyterLab; the app is
 # exposed to the page so that the test can drive it.
-c.Spawner.args = ["--allow-root", "--LabApp.expose_app_in_browser=True"]
+# Terminals run bash, not a login shell, whose /etc/profile (Debian's) would
+# put its own PATH before the image's Python.
+c.Spawner.args = [
+    "--allow-root",
+    "--LabApp.expose_app_in_browser=True",
+    '--ServerApp.terminado_settings={{"shell_command": ["/bin/bash"]}}',
+]
 c.Spawner.default_url = "/lab"
 # The image's environment: requirements.txt installed, first on PATH, and no
 # PYTHONPATH, so that nothing but the lessons themselves finds server/.
@@ -126,6 +133,9 @@ c.Spawner.env_keep = ["LANG"]
 c.Spawner.environment = {{"PATH": {path!r}}}
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
+# Stopping: JupyterLab without a terminal ignores the first Ctrl-C (SIGINT),
+# waiting for a "y" that never comes; go straight on to SIGTERM.
+c.Spawner.interrupt_timeout = 0
 """
 
 
@@ -180,20 +190,34 @@ def hub(tmp_path_factory):
             log=process.stderr_lines,
         )
     finally:
-        process.stop()
+        stop_everything(process)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "jupyterhub.log").write_text("".join(process.stderr_lines))
 
 
-def answer_every_exercise(lesson):
+def stop_everything(process):
+    """Stop JupyterHub, which stops the learner's JupyterLab and the proxy; kill
+    whatever of them is left after 15 s. (They run in sessions of their own, out
+    of reach of a kill of the hub's process group.)"""
+    hub = psutil.Process(process.proc.pid)
+    started = [hub, *hub.children(recursive=True)]
+    hub.terminate()
+    _, alive = psutil.wait_procs(started, timeout=15)
+    for leftover in alive:
+        leftover.kill()
+    psutil.wait_procs(alive, timeout=5)
+    process.stop()
+
+
+def answer_every_exercise(pulled):
     """The pulled lesson, with each exercise cell's code replaced by its solution,
     as a learner who typed them would have it."""
-    notebook = nbformat.read(lesson, as_version=4)
-    answers = iter(solutions(lesson))
+    notebook = nbformat.read(pulled, as_version=4)
+    answers = iter(solutions(pulled.stem))
     for cell in notebook.cells:
         if has_tag(cell, "exercise"):
             cell.source = next(answers)
-    nbformat.write(notebook, lesson)
+    nbformat.write(notebook, pulled)
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +230,8 @@ def learner(hub):
             executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            context = browser.new_context(viewport={"width": 1280, "height": 1600})
+            page = context.new_page()
             page.set_default_timeout(STEP_MS)
             page.goto(f"{hub.url}/hub/login?next={quote(hub.link, safe='')}")
             page.fill("#username_input", LEARNER)
@@ -220,7 +245,7 @@ def learner(hub):
         finally:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             for number, open_page in enumerate(browser.contexts[0].pages):
-                open_page.screenshot(path=SCREENSHOTS / f"page-{number}.png")
+                open_page.screenshot(path=SCREENSHOTS / f"tab-{number}.png")
             browser.close()
 
 
@@ -231,7 +256,11 @@ def test_the_link_pulls_the_lessons_into_the_home_folder_uninstalled(hub, learne
     ]
     assert (pulled / "server" / "__init__.py").exists()
     found = subprocess.run(
-        [sys.executable, "-c", "import importlib.util as u; print(u.find_spec('server'))"],
+        [
+            sys.executable,
+            "-c",
+            "import importlib.util as u; print(u.find_spec('server'))",
+        ],
         cwd=hub.home,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         capture_output=True,
@@ -239,3 +268,130 @@ def test_the_link_pulls_the_lessons_into_the_home_folder_uninstalled(hub, learne
         timeout=30,
     )
     assert found.stdout == "None\n", "server is installed: the lessons must not need it"
+
+
+# Open a lesson in the learner's JupyterLab and read it again from disk, where
+# the test has just written the learner's answers.
+OPEN_FROM_DISK = """
+async (path) => {
+  const app = window.jupyterapp;
+  await app.restored;
+  const panel = await app.commands.execute("docmanager:open", { path });
+  await panel.context.ready;
+  await panel.context.revert();
+}
+"""
+
+
+def code_cells(lesson):
+    cells = nbformat.read(lesson, as_version=4).cells
+    return [cell for cell in cells if cell.cell_type == "code"]
+
+
+def output_text(cell):
+    return "".join(
+        output.get("text", "") + "".join(output.get("data", {}).get("text/plain", ""))
+        for output in cell["outputs"]
+    )
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_each_lesson_runs_on_the_hub_and_every_check_says_correct(hub, learner, lesson):
+    pulled = hub.home / FOLDER / "notebooks" / lesson.name
+    answer_every_exercise(pulled)
+    path = f"{FOLDER}/notebooks/{lesson.name}"
+    page = learner.page
+    try:
+        page.evaluate(OPEN_FROM_DISK, path)
+        run = page.evaluate(RUN_LESSON, [path, STEP_MS])
+    finally:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{lesson.stem}.png", full_page=True)
+        page.evaluate(SHUT_DOWN_KERNEL)
+    counts = [cell["count"] for cell in run["cells"]]
+    assert run["finished"], f"stopped at: {run['kernel']}; execution counts {counts}"
+    errors = [
+        output
+        for cell in run["cells"]
+        for output in cell["outputs"]
+        if output["output_type"] == "error" or output.get("name") == "stderr"
+    ]
+    assert errors == []
+    verdicts = [
+        output_text(ran).splitlines()[0]
+        for cell, ran in zip(code_cells(pulled), run["cells"], strict=True)
+        if has_tag(cell, "check")
+    ]
+    assert verdicts, f"{lesson.name} has no check"
+    assert [verdict.split(":")[0] for verdict in verdicts] == ["Correct"] * len(
+        verdicts
+    ), verdicts
+
+
+# Run lesson 3 down to its link cell, as a learner going back to it would, and
+# wait until the link to the server's page shows.
+RUN_TO_THE_LINK = """
+async ([path, deadlineMs]) => {
+  const app = window.jupyterapp;
+  const panel = await app.commands.execute("docmanager:open", { path });
+  await panel.sessionContext.ready;
+  // Its kernel was shut down after Run All: start a new one, as opening does.
+  if (!panel.sessionContext.session?.kernel) {
+    await panel.sessionContext.changeKernel({ name: "python3" });
+  }
+  await panel.sessionContext.session.kernel.info;
+  const notebook = panel.content;
+  const link = notebook.widgets.findIndex((cell) => cell.model.id === "03-06b");
+  notebook.activeCellIndex = link + 1;
+  await app.commands.execute("notebook:run-all-above");
+  const deadline = Date.now() + deadlineMs;
+  const shown = () => notebook.widgets[link].node.querySelector("a[href*='proxy/']");
+  while (!shown() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return shown()?.getAttribute("href");
+}
+"""
+
+
+def test_lesson_3s_link_opens_the_servers_page_through_the_hub(hub, learner):
+    page = learner.page
+    path = f"{FOLDER}/notebooks/{LESSONS[2].name}"
+    try:
+        href = page.evaluate(RUN_TO_THE_LINK, [path, STEP_MS])
+        assert href is not None, "no link to the server's page under the start cell"
+        assert href.startswith(f"/user/{LEARNER}/proxy/"), href
+        link = page.locator("a", has_text="Open your server's page")
+        with page.expect_popup() as opened:
+            link.click()
+        tab = opened.value
+        tab.wait_for_load_state()
+        assert tab.inner_text("body") == "Hello world"
+        tab.close()
+        preview = page.frame_locator('iframe[title="Your server\'s page"]')
+        assert preview.locator("body").inner_text() == "Hello world"
+    finally:
+        page.evaluate(SHUT_DOWN_KERNEL)
+
+
+def test_python_m_server_in_a_terminal_answers_at_proxy_port(hub, learner):
+    port = free_port()  # 3000 in the lesson; any free port here, through PORT
+    page = learner.page
+    # The terminal opens in the learner's home folder: cd into the project
+    # first, as lesson 3 says.
+    page.evaluate(
+        TYPE_IN_NEW_TERMINAL, f"cd {FOLDER} && PORT={port} python -m server\r"
+    )
+    tab = page.context.new_page()
+    try:
+        deadline = time.monotonic() + 30
+        for path, body in [("", "Hello world"), ("evening", "Good evening")]:
+            while True:
+                answer = tab.goto(f"{hub.url}/user/{LEARNER}/proxy/{port}/{path}")
+                if answer.status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)  # until the server is up, bounded by the deadline
+            assert (answer.status, tab.inner_text("body")) == (200, body)
+    finally:
+        tab.close()
+        page.evaluate("() => window.typeInTerminal('\\x03')")  # Ctrl-C
