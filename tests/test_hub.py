@@ -16,13 +16,14 @@ says Correct; lesson 3's link opens the server's page through the hub; and
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlsplit
 
 import nbformat
 import psutil
@@ -57,18 +58,20 @@ STEP_MS = 45_000  # for one step in the browser: a lesson's Run All, a page
 SCREENSHOTS = ROOT / "test-artifacts" / "hub"
 
 
-def pull_link(hub_url, repository, branch):
-    """The nbgitpuller link CONTRIBUTING.md gives teachers, for this hub."""
-    query = urlencode(
-        {
-            "repo": repository,
-            "branch": branch,
-            "targetpath": FOLDER,
-            "urlpath": f"lab/tree/{FOLDER}/notebooks/{LESSONS[0].name}",
-        },
-        quote_via=quote,
+# The link CONTRIBUTING.md gives teachers ("Teaching with it"), for a hub at
+# https://HUB and a repository at REPOSITORY.
+TEMPLATE = re.search(
+    r"^https://HUB/hub/user-redirect/git-pull\?\S+$",
+    (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"),
+    flags=re.M,
+)[0]
+
+
+def pull_link(hub_url, repository):
+    """The teachers' nbgitpuller link, for this hub and this repository."""
+    return TEMPLATE.replace("https://HUB", hub_url).replace(
+        "REPOSITORY", quote(repository, safe="")
     )
-    return f"{hub_url}/hub/user-redirect/git-pull?{query}"
 
 
 def missing_reason():
@@ -103,7 +106,7 @@ def repository_of_the_working_tree(folder):
         ["commit", "--quiet", "--message=The lessons"],
     ):
         subprocess.run([*git, *command], cwd=folder, check=True, timeout=30)
-    return folder.as_uri(), "main"
+    return folder.as_uri()
 
 
 CONFIG = """\
@@ -150,7 +153,7 @@ def hub(tmp_path_factory):
         pytest.skip(reason)
     install_the_proxy()
     folder = tmp_path_factory.mktemp("hub")
-    repository, branch = repository_of_the_working_tree(folder / "published")
+    repository = repository_of_the_working_tree(folder / "published")
     port = free_port()
     hub_url = f"http://127.0.0.1:{port}"
     home = folder / "home" / "{username}"
@@ -185,7 +188,7 @@ def hub(tmp_path_factory):
             time.sleep(0.2)  # polling, bounded by the deadline
         yield SimpleNamespace(
             url=hub_url,
-            link=pull_link(hub_url, repository, branch),
+            link=pull_link(hub_url, repository),
             home=Path(str(home).format(username=LEARNER)),
             log=process.stderr_lines,
         )
@@ -247,6 +250,16 @@ def learner(hub):
             for number, open_page in enumerate(browser.contexts[0].pages):
                 open_page.screenshot(path=SCREENSHOTS / f"tab-{number}.png")
             browser.close()
+
+
+def test_the_teachers_link_pulls_main_into_a_folder_and_opens_lesson_1():
+    query = parse_qs(urlsplit(TEMPLATE).query)
+    assert query == {
+        "repo": ["REPOSITORY"],
+        "branch": ["main"],
+        "targetpath": [FOLDER],
+        "urlpath": [f"lab/tree/{FOLDER}/notebooks/{LESSONS[0].name}"],
+    }
 
 
 def test_the_link_pulls_the_lessons_into_the_home_folder_uninstalled(hub, learner):
