@@ -131,20 +131,18 @@ def test_the_venv_holds_exactly_a_locked_set():
     )
 
 
-def check_workflow(path):
+def check_schema(path, *schema):
+    """check-jsonschema on a file; `schema` is how it names the schema."""
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(path),
-        ],
+        [sys.executable, "-m", "check_jsonschema", *schema, str(path)],
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def check_workflow(path):
+    return check_schema(path, "--builtin-schema", "vendor.github-workflows")
 
 
 @pytest.fixture(scope="module")

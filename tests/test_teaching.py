@@ -12,26 +12,11 @@ import sys
 import pytest
 
 from conftest import ROOT
+from test_lock import check_schema
 
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
 # The dev container specification's schema, vendored: see tests/schemas/README.md.
 DEVCONTAINER_SCHEMA = ROOT / "tests" / "schemas" / "devContainer.base.schema.json"
-
-
-def check_devcontainer(path):
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "check_jsonschema",
-            "--schemafile",
-            str(DEVCONTAINER_SCHEMA),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +24,7 @@ def schema_check():
     pytest.importorskip(
         "check_jsonschema", reason="pip install -r requirements-dev.txt"
     )
-    return check_devcontainer
+    return lambda path: check_schema(path, "--schemafile", str(DEVCONTAINER_SCHEMA))
 
 
 def test_the_devcontainer_follows_its_schema(schema_check):
