@@ -46,6 +46,7 @@ from test_browser import (
     SHUT_DOWN_KERNEL,
     TYPE_IN_NEW_TERMINAL,
     browser_missing_reason,
+    open_lesson_3s_link,
 )
 
 pytestmark = pytest.mark.browser
@@ -341,46 +342,13 @@ def test_each_lesson_runs_on_the_hub_and_every_check_says_correct(hub, learner, 
     ), verdicts
 
 
-# Run lesson 3 down to its link cell, as a learner going back to it would, and
-# wait until the link to the server's page shows.
-RUN_TO_THE_LINK = """
-async ([path, deadlineMs]) => {
-  const app = window.jupyterapp;
-  const panel = await app.commands.execute("docmanager:open", { path });
-  await panel.sessionContext.ready;
-  // Its kernel was shut down after Run All: start a new one, as opening does.
-  if (!panel.sessionContext.session?.kernel) {
-    await panel.sessionContext.changeKernel({ name: "python3" });
-  }
-  await panel.sessionContext.session.kernel.info;
-  const notebook = panel.content;
-  const link = notebook.widgets.findIndex((cell) => cell.model.id === "03-06b");
-  notebook.activeCellIndex = link + 1;
-  await app.commands.execute("notebook:run-all-above");
-  const deadline = Date.now() + deadlineMs;
-  const shown = () => notebook.widgets[link].node.querySelector("a[href*='proxy/']");
-  while (!shown() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return shown()?.getAttribute("href");
-}
-"""
-
-
 def test_lesson_3s_link_opens_the_servers_page_through_the_hub(hub, learner):
     page = learner.page
     path = f"{FOLDER}/notebooks/{LESSONS[2].name}"
     try:
-        href = page.evaluate(RUN_TO_THE_LINK, [path, STEP_MS])
-        assert href is not None, "no link to the server's page under the start cell"
+        href, shown = open_lesson_3s_link(page, path, STEP_MS)
         assert href.startswith(f"/user/{LEARNER}/proxy/"), href
-        link = page.locator("a", has_text="Open your server's page")
-        with page.expect_popup() as opened:
-            link.click()
-        tab = opened.value
-        tab.wait_for_load_state()
-        assert tab.inner_text("body") == "Hello world"
-        tab.close()
+        assert shown == "Hello world"
     finally:
         page.evaluate(SHUT_DOWN_KERNEL)
 
