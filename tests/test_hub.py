@@ -15,6 +15,7 @@ says Correct; lesson 3's link opens the server's page through the hub; and
 .../proxy/<port>/.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -145,8 +146,8 @@ c.Spawner.interrupt_timeout = 0
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    """A JupyterHub on 127.0.0.1 and its proxy; stopped, with the learner's
-    JupyterLab, at the end."""
+    """A JupyterHub on 127.0.0.1 and its proxy, starting (`ready()` waits for
+    it); stopped, with the learner's JupyterLab, at the end."""
     reason = missing_reason()
     if reason:
         if os.environ.get("REQUIRE_BROWSER"):
@@ -177,21 +178,11 @@ def hub(tmp_path_factory):
         cwd=folder,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{hub_url}/hub/health", timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert process.proc.poll() is None, "".join(process.stderr_lines)
-            assert time.monotonic() < deadline, "".join(process.stderr_lines)
-            time.sleep(0.2)  # polling, bounded by the deadline
         yield SimpleNamespace(
             url=hub_url,
             link=pull_link(hub_url, repository),
             home=Path(str(home).format(username=LEARNER)),
-            log=process.stderr_lines,
+            ready=lambda: wait_until_healthy(process, hub_url),
         )
     finally:
         stop_everything(process)
@@ -199,16 +190,34 @@ def hub(tmp_path_factory):
         (SCREENSHOTS / "jupyterhub.log").write_text("".join(process.stderr_lines))
 
 
+def wait_until_healthy(process, hub_url, timeout=60):
+    """Poll JupyterHub's health check until it answers, within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{hub_url}/hub/health", timeout=5).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        assert process.proc.poll() is None, "".join(process.stderr_lines)
+        assert time.monotonic() < deadline, "".join(process.stderr_lines)
+        time.sleep(0.2)  # polling, bounded by the deadline
+
+
 def stop_everything(process):
-    """Stop JupyterHub, which stops the learner's JupyterLab and the proxy; kill
-    whatever of them is left after 15 s. (They run in sessions of their own, out
-    of reach of a kill of the hub's process group.)"""
+    """Stop JupyterHub, the learner's JupyterLab (with its kernels and
+    terminals) and the proxy, all at once; kill whatever is left after 10 s.
+    (They run in sessions of their own, out of reach of a kill of the hub's
+    process group.)"""
     hub = psutil.Process(process.proc.pid)
     started = [hub, *hub.children(recursive=True)]
-    hub.terminate()
-    _, alive = psutil.wait_procs(started, timeout=15)
+    for each in started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            each.terminate()
+    _, alive = psutil.wait_procs(started, timeout=10)
     for leftover in alive:
-        leftover.kill()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.kill()
     psutil.wait_procs(alive, timeout=5)
     process.stop()
 
@@ -234,6 +243,7 @@ def learner(hub):
             executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
         )
         try:
+            hub.ready()  # Chromium started while the hub did
             context = browser.new_context(viewport={"width": 1280, "height": 1600})
             page = context.new_page()
             page.set_default_timeout(STEP_MS)
