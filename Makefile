@@ -5,7 +5,7 @@
 # (requirements-dev.txt). `make lock` remakes the locks from the short files a
 # person edits (requirements.in, requirements-dev.in); `make upgrade` moves
 # every package they pull in to its newest version. Windows without make: see
-# "By hand" in README.md (two pip commands, the same lock).
+# "By hand" in README.md (one pip command, the same lock).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -57,9 +57,10 @@ $(UV): requirements-uv.txt
 	@touch $@
 
 # .venv: Python's own venv without pip's slow bootstrap (pip comes from the
-# lock instead), then exactly the lock (sync also removes anything else),
-# then this project, editable, built by the locked setuptools already there.
-$(BIN)/.installed: requirements.txt pyproject.toml | $(UV)
+# lock instead), then exactly the lock (sync also removes anything else). The
+# project itself is not installed: the lessons import server from the project
+# folder (see "Lessons that need no install" in CONTRIBUTING.md).
+$(BIN)/.installed: requirements.txt | $(UV)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
 	    echo "Install a newer Python, or name one: make $(MAKECMDGOALS) PYTHON=python3.12"; exit 1; }
@@ -73,8 +74,7 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 	@$(call install,requirements-dev.txt)
 	@touch $@
 
-install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1) && \
-  $(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1)
 
 $(LAB_SETTINGS_FILE): Makefile
 	@mkdir -p $(@D)

@@ -64,16 +64,13 @@ def make_lab(folder):
 
 
 def pip_by_hand(folder):
-    """Seconds for venv + pip install -r requirements.txt, and for -e . after it."""
+    """Seconds for venv + pip install -r requirements.txt."""
     python = str(folder / ".venv" / "bin" / "python")
     started = time.monotonic()
     subprocess.run([PYTHON, "-m", "venv", ".venv"], cwd=folder, check=True)
     install = [python, "-m", "pip", "install", "--quiet"]
     subprocess.run([*install, "-r", "requirements.txt"], cwd=folder, check=True)
-    middle = time.monotonic()
-    editable = ["--no-deps", "--no-build-isolation", "-e", "."]
-    subprocess.run([*install, *editable], cwd=folder, check=True)
-    return middle - started, time.monotonic() - middle
+    return time.monotonic() - started
 
 
 def size(folder):
@@ -82,24 +79,22 @@ def size(folder):
     ).stdout.split()[0]
 
 
-times = {"make lab": [], "pip": [], "pip -e .": []}
+times = {"make lab": [], "pip": []}
 with tempfile.TemporaryDirectory() as workspace:
     for round in range(ROUNDS + 1):
         lab = fresh_clone(Path(workspace) / f"lab-{round}")
         by_hand = fresh_clone(Path(workspace) / f"pip-{round}")
         lab_seconds = make_lab(lab)
-        pip_seconds, editable_seconds = pip_by_hand(by_hand)
+        pip_seconds = pip_by_hand(by_hand)
         label = "warm-up" if round == 0 else f"round {round}"
         print(
             f"{label}: make lab {lab_seconds:.1f} s to its URL;"
-            f" venv + pip install -r requirements.txt {pip_seconds:.1f} s"
-            f" (+ {editable_seconds:.1f} s for -e .)",
+            f" venv + pip install -r requirements.txt {pip_seconds:.1f} s",
             flush=True,
         )
         if round:
             times["make lab"].append(lab_seconds)
             times["pip"].append(pip_seconds)
-            times["pip -e ."].append(editable_seconds)
     print(f"make lab's .venv: {size(lab / '.venv')}; pip's: {size(by_hand / '.venv')}")
 medians = {key: statistics.median(values) for key, values in times.items()}
 print(

@@ -243,6 +243,57 @@ def test_lesson_runs_in_jupyterlab(lab_page, lesson):
         assert "Good evening" in shown
 
 
+# Run lesson 3 down to its link cell, as a learner going back to it would, and
+# wait until the link to the server's page shows.
+RUN_TO_THE_LINK = """
+async ([path, deadlineMs]) => {
+  const app = window.jupyterapp;
+  const panel = await app.commands.execute("docmanager:open", { path });
+  await panel.sessionContext.ready;
+  // Its kernel was shut down after Run All: start a new one, as opening does.
+  if (!panel.sessionContext.session?.kernel) {
+    await panel.sessionContext.changeKernel({ name: "python3" });
+  }
+  await panel.sessionContext.session.kernel.info;
+  const notebook = panel.content;
+  const link = notebook.widgets.findIndex((cell) => cell.model.id === "03-06b");
+  notebook.activeCellIndex = link + 1;
+  await app.commands.execute("notebook:run-all-above");
+  const deadline = Date.now() + deadlineMs;
+  const shown = () => notebook.widgets[link].node.querySelector("a[href*='proxy/']");
+  while (!shown() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return shown()?.getAttribute("href");
+}
+"""
+
+
+def open_lesson_3s_link(page, path, deadline_ms):
+    """Run lesson 3 down to its link cell, click the link; (its href, what the
+    new tab shows)."""
+    href = page.evaluate(RUN_TO_THE_LINK, [path, deadline_ms])
+    assert href is not None, "no link to the server's page under the start cell"
+    with page.expect_popup() as opened:
+        page.locator("a", has_text="Open your server's page").click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    shown = tab.inner_text("body")
+    tab.close()
+    return href, shown
+
+
+def test_lesson_3s_link_opens_the_servers_page(lab_page):
+    try:
+        href, shown = open_lesson_3s_link(
+            lab_page, f"notebooks/{LESSONS[2].name}", RUN_MS
+        )
+    finally:
+        lab_page.evaluate(SHUT_DOWN_KERNEL)
+    assert href.startswith("/proxy/"), href  # make lab's JupyterLab is at /
+    assert shown == "Hello world"
+
+
 # Open a lesson and wait until it shows.
 OPEN_LESSON = """
 async (path) => {

@@ -1,0 +1,67 @@
+"""What a teacher hands out, checked offline: the Codespaces configuration
+against its schema, and what Binder's repo2docker makes of the repository.
+
+(The nbgitpuller link for a JupyterHub is followed for real by tests/test_hub.py.)
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from test_lock import check_schema
+
+DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
+# The dev container specification's schema, vendored: see tests/schemas/README.md.
+DEVCONTAINER_SCHEMA = ROOT / "tests" / "schemas" / "devContainer.base.schema.json"
+
+
+@pytest.fixture(scope="module")
+def schema_check():
+    pytest.importorskip(
+        "check_jsonschema", reason="pip install -r requirements-dev.txt"
+    )
+    return lambda path: check_schema(path, "--schemafile", str(DEVCONTAINER_SCHEMA))
+
+
+def test_the_devcontainer_follows_its_schema(schema_check):
+    result = schema_check(DEVCONTAINER)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_devcontainer(schema_check, tmp_path):
+    broken = tmp_path / "devcontainer.json"
+    broken.write_text(DEVCONTAINER.read_text().replace('"forwardPorts"', '"ports"'))
+    result = schema_check(broken)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "('ports' was unexpected)" in result.stdout
+
+
+def test_the_codespace_installs_the_lock_and_opens_jupyterlab_on_its_port():
+    config = json.loads(DEVCONTAINER.read_text())
+    assert config["postCreateCommand"] == "make .venv/bin/.installed"
+    assert config["postAttachCommand"].startswith("make lab ")
+    assert "--ServerApp.port=8888" in config["postAttachCommand"]
+    assert config["forwardPorts"] == [8888]
+    assert config["portsAttributes"]["8888"]["onAutoForward"] == "openBrowser"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="repo2docker runs on Linux and macOS")
+def test_binder_installs_the_learners_lock():
+    """repo2docker, which Binder runs, without Docker: the Dockerfile it would
+    build (--no-build prints it). With no binder/ folder it reads the
+    repository's own requirements.txt."""
+    pytest.importorskip("repo2docker", reason="pip install -r requirements-dev.txt")
+    result = subprocess.run(
+        [sys.executable, "-m", "repo2docker", "--no-build", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    dockerfile = result.stdout
+    assert 'pip install --no-cache-dir -r "requirements.txt"' in dockerfile
+    assert "src/requirements.txt ${REPO_DIR}/requirements.txt" in dockerfile
