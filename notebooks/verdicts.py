@@ -9,3 +9,21 @@ CORRECT = "Correct:"
 NOT_YET = "Not yet:"
 NOT_ATTEMPTED = "Not attempted:"
 LABELS = (CORRECT, NOT_YET, NOT_ATTEMPTED)
+
+
+class NotYet(Exception):
+    """A check raises this, saying what to try, when something is not right yet."""
+
+    label = NOT_YET
+
+
+class NotAttempted(Exception):
+    """A check raises this, saying what to do, when the exercise is not done yet."""
+
+    label = NOT_ATTEMPTED
+
+
+def describe(error):
+    """An exception in one line, such as 'ZeroDivisionError: division by zero'."""
+    message = " ".join(str(error).split()).rstrip(".")
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__

@@ -24,6 +24,7 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
+from werkzeug.serving import BaseWSGIServer
 
 from conftest import (
     LESSON,
@@ -46,7 +47,9 @@ def load_checks(project=ROOT):
     return module
 
 
+sys.path.insert(0, str(ROOT / "notebooks"))
 checks = load_checks()
+import learner  # noqa: E402  (notebooks/learner.py, which checks.py imports)
 
 # Each exercise: its lesson, and which of the lesson's exercises it is.
 EXERCISE = {
@@ -77,7 +80,7 @@ def test_every_exercise_has_a_check_and_a_solution():
 @pytest.mark.parametrize("name", EXERCISE)
 def test_checks_knows_each_exercise_cell_as_the_lesson_gives_it(name):
     lesson, number = EXERCISE[name]
-    assert exercises(lesson)[number] == checks.STARTERS[name].removesuffix("\n")
+    assert exercises(lesson)[number] == getattr(checks, f"check_{name}").starter.removesuffix("\n")
 
 
 @pytest.mark.parametrize("name", EXERCISE)
@@ -93,7 +96,7 @@ def test_a_check_prints_one_line_and_leaves_the_app_as_it_was(monkeypatch, capsy
         '@practice.route("/about")\ndef about():\n    return 1 / 0\n',
         names,
     )
-    monkeypatch.setattr(checks, "_learner", lambda: (names, []))
+    monkeypatch.setattr(learner, "ran", lambda: (names, []))
     assert checks.check_about() is None  # Jupyter shows no value
     assert capsys.readouterr() == (
         "Not yet: your /about function raised ZeroDivisionError: division by zero.\n",
@@ -103,13 +106,13 @@ def test_a_check_prints_one_line_and_leaves_the_app_as_it_was(monkeypatch, capsy
 
 
 def test_a_check_that_fails_itself_prints_one_line(monkeypatch, capsys):
-    class NoServer(checks.BaseWSGIServer):
+    class NoServer(BaseWSGIServer):
         def __init__(self):
             pass  # no socket: asking for one raises AttributeError
 
     thread = threading.current_thread()  # a thread that has started
     names = {"practice_server": NoServer(), "practice_thread": thread}
-    monkeypatch.setattr(checks, "_learner", lambda: (names, []))
+    monkeypatch.setattr(learner, "ran", lambda: (names, []))
     checks.check_practice_server()
     assert capsys.readouterr() == (
         "Not yet: checking your code raised AttributeError:"
@@ -142,7 +145,7 @@ MORNING = ("/morning", "morning", 'return "Good morning"')
 APP = practice_with(ABOUT)
 START = solutions("03_run_the_server")[0]
 STOP = solutions("03_run_the_server")[1]
-STOPPED_STARTER = checks.STARTERS["practice_stopped"]
+STOPPED_STARTER = checks.check_practice_stopped.starter
 START_WITHOUT_START = START.split("practice_thread.start()")[0]
 START_WITH_BRACKETS = START.replace("serve_forever,", "serve_forever(),")
 NO_DECORATOR = (
@@ -172,7 +175,7 @@ MISTAKES = {
     ),
     "about: the starter": (
         "about",
-        checks.STARTERS["about"],
+        checks.check_about.starter,
         RUN,
         "Not attempted:",
         "a route for /about",
@@ -258,7 +261,7 @@ MISTAKES = {
     ),
     "morning: the starter": (
         "morning",
-        checks.STARTERS["morning"],
+        checks.check_morning.starter,
         RUN,
         "Not attempted:",
         "for /morning",
@@ -315,7 +318,7 @@ MISTAKES = {
     ),
     "prediction: the starter": (
         "prediction",
-        checks.STARTERS["prediction"],
+        checks.check_prediction.starter,
         RUN,
         "Not attempted:",
         "...",
@@ -387,7 +390,7 @@ MISTAKES = {
     ),
     "practice_server: the starter": (
         "practice_server",
-        checks.STARTERS["practice_server"],
+        checks.check_practice_server.starter,
         RUN,
         "Not attempted:",
         "set practice_server",
