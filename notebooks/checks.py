@@ -1,27 +1,26 @@
 """Checks for the "Your turn" exercises in the lessons, lesson by lesson.
 
 After each exercise, a check cell calls its check, such as checks.check_about().
-It looks at your notebook itself (the names your cells have defined, and the
-cells you have run, which IPython keeps: see learner.py) and prints one line,
-which starts with Correct, Not yet or Not attempted (see verdicts.py).
-
-A check never stops your notebook with an error, whatever you give it, and
-answers within a few seconds. Kaggle Learn's exercises (learntools) work this way.
+It looks at your notebook (the names your cells defined and the cells you ran,
+which IPython keeps: see learner.py) and prints one line, which starts with
+Correct, Not yet or Not attempted (verdicts.py). A check never stops your
+notebook with an error, whatever you give it, and answers within a few seconds.
+Kaggle Learn's exercises (learntools) work this way.
 """
 
-import logging
 import re
 import runpy
 import threading
 from pathlib import Path
 
-import probe
 import requests
 from flask import Flask
+from werkzeug.serving import BaseWSGIServer
+
+import probe
 from learner import Exercise, cells_after, last_cell_that_sets, only_checks, raised
 from verdicts import NotAttempted, NotYet
 from verdicts import describe as _describe
-from werkzeug.serving import BaseWSGIServer
 
 SERVER = Path(__file__).resolve().parent.parent / "server"
 AN_APP = "a Flask app, made with practice = Flask(__name__)"
@@ -30,27 +29,20 @@ STOP = "call practice_server.shutdown(), then practice_thread.join()"
 PRACTICE_URL = 'f"http://127.0.0.1:{practice_server.port}/about"'
 
 
+def _first(what):
+    return NotAttempted(f"""run the exercise cell above first ({what}), then this
+        cell again.""")
+
+
 def _should_be(name, what, value):
     plain = value is None or isinstance(value, (int, float, str))
     shown = repr(value) if plain else f"a {type(value).__name__} object"
-    return f"{name} should be {what}, not {shown}."
-
-
-def _practice(names):
-    """practice, the learner's app, if it is one."""
-    if "practice" not in names:
-        raise NotAttempted(
-            "run the exercise cell above first (it makes practice), then this cell"
-            " again."
-        )
-    if not isinstance(names["practice"], Flask):
-        raise NotYet(_should_be("practice", AN_APP, names["practice"]))
-    return names["practice"]
+    return NotYet(f"{name} should be {what}, not {shown}.")
 
 
 class Route(Exercise):
-    """Give practice a route for `path` that answers `text`. The routes that
-    the starter already has (such as /about in lesson 2) must stay."""
+    """Give practice a route for `path` that answers `text`, keeping the routes
+    that the starter has (such as /about in lesson 2)."""
 
     def __init__(self, cell, path, text, starter):
         super().__init__(cell, starter)
@@ -58,60 +50,47 @@ class Route(Exercise):
         self.kept = sorted(re.findall(r'@practice\.route\("(.*?)"\)', starter))
 
     def check(self, names, cells):
-        practice, path = _practice(names), self.path
-        if probe.routes(practice) == self.kept:  # nothing added
-            code = last_cell_that_sets("practice", cells)
-            if self.untouched(code):
-                todo = f"add a route for {path} to practice"
-                if not self.kept:
-                    todo = f"give practice a route for {path}"
-                raise NotAttempted(
-                    f"{todo} in the exercise cell above and run it, then run this"
-                    " cell again."
-                )
-            raise NotYet(self.no_route(code, names))
-        for lost in self.kept:
-            if lost not in probe.routes(practice):
-                raise NotYet(
-                    f"practice has lost its {lost} route: keep the exercise cell's"
-                    f' @practice.route("{lost}") function, and add {path} below it.'
-                )
+        path, practice = self.path, names.get("practice")
+        if "practice" not in names:
+            raise _first("it makes practice")
+        if not isinstance(practice, Flask):
+            raise _should_be("practice", AN_APP, practice)
+        code, routes = last_cell_that_sets("practice", cells), probe.routes(practice)
+        if routes == self.kept and self.untouched(code):
+            todo = f"add a route for {path} to practice"
+            if not self.kept:
+                todo = f"give practice a route for {path}"
+            raise NotAttempted(f"""{todo} in the exercise cell above and run it, then
+                run this cell again.""")
+        if routes == self.kept:
+            raise NotYet(self.no_route(code, names.get("app")))
+        for lost in [route for route in self.kept if route not in routes]:
+            raise NotYet(f"""practice has lost its {lost} route: keep the exercise
+                cell's @practice.route("{lost}") function, and add {path} below it.""")
         return probe.ask(practice, path, self.text)
 
-    def no_route(self, code, names):
+    def no_route(self, code, app):
         """Why practice has no route for the path, from the exercise cell's code."""
-        path, app = self.path, names.get("app")
-        no_slash = re.search(r"""@practice\.route\(\s*(["'])([^/].*?)\1""", code)
-        if no_slash:
-            return (
-                f'routes start with a slash, so Flask refused "{no_slash[2]}"'
-                f' (the ValueError): write @practice.route("{path}"), then run the'
-                " cell again."
-            )
+        write = f'write @practice.route("{self.path}")'
+        refused = re.search(r"""@practice\.route\(\s*(["'])([^/].*?)\1""", code)
+        if refused:
+            return f"""routes start with a slash, so Flask refused "{refused[2]}"
+                (the ValueError): {write}, then run the cell again."""
         if "@app.route(" in code and not isinstance(app, Flask):
-            return (
-                "your code uses app, which is the lesson's app and is not"
-                " defined in this kernel (the NameError): write"
-                f' @practice.route("{path}") instead, then run the cell again.'
-            )
-        if "@app.route(" in code and path in probe.routes(app):
-            return (
-                f"your code says @app.route, which added {path} to app, the"
-                f" lesson's server, not to practice: write @practice.route"
-                f'("{path}").'
-            )
+            return f"""your code uses app, which is the lesson's app and is not
+                defined in this kernel (the NameError): {write} instead, then run the
+                cell again."""
+        if "@app.route(" in code and self.path in probe.routes(app):
+            return f"""your code says @app.route, which added {self.path} to app, the
+                lesson's server, not to practice: {write}."""
         if "@app.route(" in code:
-            return (
-                "your code says @app.route, which adds a route to app, the lesson's"
-                " server, not to practice; Flask refused (the AssertionError 'The"
-                " setup method route can no longer be called'), since app has"
-                f' already answered requests: write @practice.route("{path}").'
-            )
-        what = f"no route for {path}" if self.kept else "no routes"
-        return (
-            f'practice has {what}: put @practice.route("{path}") on the line just'
-            " above your function's def line, then run both cells again."
-        )
+            return f"""your code says @app.route, which adds a route to app, the
+                lesson's server, not to practice; Flask refused (the AssertionError
+                'The setup method route can no longer be called'), since app has
+                already answered requests: {write}."""
+        what = f"no route for {self.path}" if self.kept else "no routes"
+        return f"""practice has {what}: put @practice.route("{self.path}") on the line
+            just above your function's def line, then run both cells again."""
 
 
 # Lesson 1: a page of your own.
@@ -149,6 +128,9 @@ def about():
 """,
 )
 
+SETS = "prediction = <a number>"
+TRY_IT = 'Try app.test_client().get("/Evening").status_code'
+
 
 class Prediction(Exercise):
     """Predict the status code that GET /Evening gets from the lesson's app."""
@@ -156,59 +138,37 @@ class Prediction(Exercise):
     def check(self, names, cells):
         self.cell_ran(cells)
         if "prediction" not in names:
-            raise NotAttempted(
-                "run the exercise cell above first (it sets prediction), then this"
-                " cell again."
-            )
-        prediction = names["prediction"]
-        if prediction is ... and self.untouched(
-            last_cell_that_sets("prediction", cells)
-        ):
-            raise NotAttempted(
-                "replace ... with your guess in the exercise cell above and run it,"
-                " then run this cell again."
-            )
-        if prediction is ...:
-            raise NotYet(
-                "prediction is still ...: replace ... with your guess, a number, and"
-                " run the exercise cell again."
-            )
-        if isinstance(prediction, bool):
-            raise NotYet(
-                f"{prediction} is a yes-or-no value (a bool), not a number: write the"
-                " status code as a whole number, like 200."
-            )
-        if isinstance(prediction, float):
-            raise NotYet(
-                f"{prediction!r} is a number with a decimal point (a float): status"
-                " codes are whole numbers, so write it without the .0, like 200."
-            )
-        if isinstance(prediction, str):
-            raise NotYet(
-                f"{prediction!r} is text (a string), because of the quotes: write the"
-                " status code as a number, like 200, without quotes."
-            )
-        if not isinstance(prediction, int):
-            raise NotYet(
-                _should_be("prediction", "a whole number, like 200", prediction)
-            )
-        try_it = 'Try app.test_client().get("/Evening").status_code'
-        if prediction == 200:
-            raise NotYet(
-                "200 would mean a route matched. Routes match letter for letter: is"
-                f" /Evening the same as /evening? {try_it}"
-            )
-        if prediction != 404:
-            raise NotYet(f"GET /Evening does not answer {prediction}. {try_it} to see.")
-        return (
-            "GET /Evening answers 404 Not Found: routes match letter for letter, so"
-            " /Evening is not /evening."
-        )
+            raise _first("it sets prediction")
+        guess = names["prediction"]
+        if guess is ... and self.untouched(last_cell_that_sets("prediction", cells)):
+            raise NotAttempted("""replace ... with your guess in the exercise cell
+                above and run it, then run this cell again.""")
+        if guess is ...:
+            raise NotYet("""prediction is still ...: replace ... with your guess, a
+                number, and run the exercise cell again.""")
+        if isinstance(guess, bool):
+            raise NotYet(f"""{guess} is a yes-or-no value (a bool), not a number:
+                write the status code as a whole number, like 200.""")
+        if isinstance(guess, float):
+            raise NotYet(f"""{guess!r} is a number with a decimal point (a float):
+                status codes are whole numbers, so write it without the .0, like
+                200.""")
+        if isinstance(guess, str):
+            raise NotYet(f"""{guess!r} is text (a string), because of the quotes:
+                write the status code as a number, like 200, without quotes.""")
+        if not isinstance(guess, int):
+            raise _should_be("prediction", "a whole number, like 200", guess)
+        if guess == 200:
+            raise NotYet(f"""200 would mean a route matched. Routes match letter for
+                letter: is /Evening the same as /evening? {TRY_IT}""")
+        if guess != 404:
+            raise NotYet(f"GET /Evening does not answer {guess}. {TRY_IT} to see.")
+        return """GET /Evening answers 404 Not Found: routes match letter for letter,
+            so /Evening is not /evening."""
 
     def cell_ran(self, cells):
-        """The last exercise cell run for prediction ran and set it, if there is
-        one: a cell with the exercise's first line, or a line that starts with
-        prediction (in any case), such as prediction == 404."""
+        """The last cell run for the exercise (one with its first line, or a line
+        that starts with prediction, in any case) ran and set prediction."""
         starts = re.compile(r"^\s*prediction\b", re.MULTILINE | re.IGNORECASE)
         first_line = self.starter.splitlines()[0]
         tried = [
@@ -218,31 +178,22 @@ class Prediction(Exercise):
         ]
         if not tried:
             return
-        code, sets = tried[-1], "prediction = <a number>"
-        error = raised(code)
+        code, error = tried[-1], raised(tried[-1])
         if isinstance(error, SyntaxError):
-            raise NotYet(
-                f"your cell did not run: Python found a {_describe(error)}: write"
-                f" {sets}, like 200, and run it again."
-            )
+            raise NotYet(f"""your cell did not run: Python found a {_describe(error)}:
+                write {SETS}, like 200, and run it again.""")
         if last_cell_that_sets("prediction", [code]) and error is not None:
-            raise NotYet(
-                f"your cell raised {_describe(error)}: fix it so that it sets"
-                f" {sets}, and run it again."
-            )
+            raise NotYet(f"""your cell raised {_describe(error)}: fix it so that it sets
+                {SETS}, and run it again.""")
         if last_cell_that_sets("prediction", [code]):
             return
         other = re.search(r"^\s*(prediction)\s*=(?!=)", code, re.MULTILINE | re.I)
         if other:
-            raise NotYet(
-                f"{other[1]} is not prediction, as names tell capitals apart: write"
-                f" {sets}, all in small letters, and run it again."
-            )
+            raise NotYet(f"""{other[1]} is not prediction, as names tell capitals
+                apart: write {SETS}, all in small letters, and run it again.""")
         compares = " (== only compares)" if "==" in code else ""
-        raise NotYet(
-            f"your cell ran but did not set prediction{compares}: write {sets}, like"
-            " 200, and run it again."
-        )
+        raise NotYet(f"""your cell ran but did not set prediction{compares}: write
+            {SETS}, like 200, and run it again.""")
 
 
 check_prediction = Prediction(
@@ -259,35 +210,28 @@ prediction = ...
 
 
 def _server(names):
-    """practice_server, the learner's server, if it is one."""
+    """practice_server, if it is a server."""
     server = names["practice_server"]
     if not isinstance(server, BaseWSGIServer):
-        raise NotYet(
-            _should_be("practice_server", f"what {MAKE_SERVER} returns", server)
-        )
+        raise _should_be("practice_server", f"what {MAKE_SERVER} returns", server)
     return server
 
 
 def _thread(names, code):
     """practice_thread, the thread that runs serve_forever, if it was started."""
     if re.search(r"serve_forever\(\s*\)", code):
-        raise NotYet(
-            "target=practice_server.serve_forever() with brackets runs serve_forever"
-            " right there in your cell, which never ends (the [*]): write"
-            " target=practice_server.serve_forever, without (), so that the thread"
-            " runs it."
-        )
+        raise NotYet("""target=practice_server.serve_forever() with brackets runs
+            serve_forever right there in your cell, which never ends (the [*]): write
+            target=practice_server.serve_forever, without (), so that the thread runs
+            it.""")
     thread = names.get("practice_thread")
     if not isinstance(thread, threading.Thread):
-        raise NotYet(
-            "there is no practice_thread: make it with threading.Thread(target="
-            "practice_server.serve_forever, daemon=True), then practice_thread.start()."
-        )
+        raise NotYet("""there is no practice_thread: make it with
+            threading.Thread(target=practice_server.serve_forever, daemon=True), then
+            practice_thread.start().""")
     if thread.ident is None:
-        raise NotYet(
-            "practice_server was never started: add practice_thread.start() to your"
-            " cell, then run it again."
-        )
+        raise NotYet("""practice_server was never started: add practice_thread.start()
+            to your cell, then run it again.""")
     return thread
 
 
@@ -296,81 +240,45 @@ class PracticeServer(Exercise):
 
     def check(self, names, cells):
         if "practice_server" not in names:
-            raise NotAttempted(
-                "run the exercise cell above first (it sets practice_server), then"
-                " this cell again."
-            )
+            raise _first("it sets practice_server")
         code = last_cell_that_sets("practice_server", cells)
         if names["practice_server"] is None and self.untouched(code):
-            raise NotAttempted(
-                "in the exercise cell above, set practice_server to what"
-                " make_server(...) returns and start its thread; run it, then this"
-                " cell again."
-            )
+            raise NotAttempted("""in the exercise cell above, set practice_server to
+                what make_server(...) returns and start its thread; run it, then this
+                cell again.""")
         if names["practice_server"] is None:
-            raise NotYet(
-                f"practice_server is still None: set it to what {MAKE_SERVER}"
-                " returns, at the end of your cell."
-            )
+            raise NotYet(f"""practice_server is still None: set it to what
+                {MAKE_SERVER} returns, at the end of your cell.""")
         server = _server(names)
         _thread(names, code)
         if server.socket.fileno() == -1:  # its port is closed
-            raise NotYet(
-                "practice_server has been stopped: run the exercise cell above again"
-                " to start a new one, then this cell."
-            )
+            raise NotYet("""practice_server has been stopped: run the exercise cell
+                above again to start a new one, then this cell.""")
         if server.app is not names.get("practice"):
             name = "app" if server.app is names.get("app") else "another app"
-            raise NotYet(
-                f"practice_server serves {name}, not practice: make it with"
-                f" {MAKE_SERVER}."
-            )
-        logging.disable()  # the server logs nothing on stderr while we ask
-        try:  # its socket is open, so a connect is never refused: no 2 s wait
-            url = f"http://127.0.0.1:{server.port}/about"
-            response = requests.get(url, timeout=(3, 2))  # connect, then read
-        except requests.Timeout:
-            raise NotYet(
-                f"the server on port {server.port} does not answer: does"
-                " practice_thread run practice_server.serve_forever?"
-            ) from None
-        except requests.ConnectionError as error:
-            raise NotYet(
-                f"practice_server did not take the request ({_describe(error)}): run"
-                " the exercise cell above again, then this cell."
-            ) from None
-        finally:
-            logging.disable(logging.NOTSET)
+            raise NotYet(f"""practice_server serves {name}, not practice: make it with
+                {MAKE_SERVER}.""")
+        response = probe.over_http(server, "/about")
         if response.status_code != 200 or response.text != "About this server":
             if_404 = f"is practice_server serving practice ({MAKE_SERVER})?"
             return probe.judge(response, "/about", "About this server", if_404)
-        self.request_ran(code, server)
-        return "practice_server answers GET /about with 'About this server' over HTTP."
-
-    def request_ran(self, code, server):
-        """The exercise cell `code` asked practice_server for /about, and did
-        not raise."""
         error = raised(code)
         if isinstance(error, requests.RequestException):
-            raise NotYet(
-                f"your cell's request raised {type(error).__name__}: ask"
-                f" practice_server itself, at {PRACTICE_URL}, and run the cell again."
-            )
+            raise NotYet(f"""your cell's request raised {type(error).__name__}: ask
+                practice_server itself, at {PRACTICE_URL}, and run the cell again.""")
         if error is not None:
-            raise NotYet(
-                f"practice_server answers, but your cell raised {_describe(error)}:"
-                " fix that line, then run the cell again."
-            )
+            raise NotYet(f"""practice_server answers, but your cell raised
+                {_describe(error)}: fix that line, then run the cell again.""")
         ports = (
             "practice_server.port",
             "practice_server.server_port",
             str(server.port),
         )
         if "requests.get(" not in code or not any(port in code for port in ports):
-            raise NotYet(
-                "your cell does not ask practice_server for /about: add response ="
-                f" requests.get({PRACTICE_URL}, timeout=5), then print(response.text)."
-            )
+            raise NotYet(f"""your cell does not ask practice_server for /about: add
+                response = requests.get({PRACTICE_URL}, timeout=5), then
+                print(response.text).""")
+        return "practice_server answers GET /about with 'About this server' over HTTP."
 
 
 check_practice_server = PracticeServer(
@@ -395,68 +303,53 @@ practice_server = None
 
 
 class PracticeStopped(Exercise):
-    """practice_server has stopped, and practice_thread has ended. This looks
-    at the server and its thread, not over the network, so its answer does not
-    depend on how fast a computer says "nothing here"."""
+    """practice_server has stopped and practice_thread has ended. This looks at
+    them, not over the network, so it does not depend on how fast a computer
+    says "nothing here"."""
 
     def check(self, names, cells):
         if names.get("practice_server") is None:
             raise NotAttempted("start practice_server in the exercise above first.")
-        server = _server(names)
-        start = last_cell_that_sets("practice_server", cells)
+        server, start = _server(names), last_cell_that_sets("practice_server", cells)
         try:
             thread = _thread(names, start)
         except NotYet:
-            raise NotYet(
-                "practice_server never ran in its thread, so there is nothing to"
-                " stop, and shutdown() would wait for it forever (the [*]): fix the"
-                " exercise above first (its check says how), then run this one again."
-            ) from None
+            raise NotYet("""practice_server never ran in its thread, so there is
+                nothing to stop, and shutdown() would wait for it forever (the [*]):
+                fix the exercise above first (its check says how), then run this one
+                again.""") from None
         tried = [  # the cells run since the exercise above, but starters and checks
             code
             for code in cells_after(start, cells)
-            if not self.untouched(code) and not only_checks(code)
+            if not (self.untouched(code) or only_checks(code))
         ]
         code = "\n".join([start, *tried])
         bare = re.search(
             r"(practice_server\.shutdown|practice_thread\.join)\b(?!\s*\()", code
         )
         if bare:
-            raise NotYet(
-                f"{bare[1]} without brackets names the method but does not call it"
-                f" (a method runs only with ()): {STOP}."
-            )
+            raise NotYet(f"""{bare[1]} without brackets names the method but does not
+                call it (a method runs only with ()): {STOP}.""")
+        order = f"""join() waits for practice_thread to end, which it does only after
+            shutdown() (so the cell showed [*]): {STOP}, in that order."""
         if "shutdown(" not in code and "server_close(" in code:
-            raise NotYet(
-                "server_close() closes the port, but practice_thread keeps running"
-                f" serve_forever: {STOP}."
-            )
+            raise NotYet(f"""server_close() closes the port, but practice_thread keeps
+                running serve_forever: {STOP}.""")
         if "shutdown(" not in code and "join(" in code:
-            raise NotYet(
-                "join() waits for practice_thread to end, which it does only after"
-                f" shutdown() (so the cell showed [*]): {STOP}, in that order."
-            )
+            raise NotYet(order)
         if "shutdown(" not in code and not tried:
-            raise NotAttempted(
-                "stop practice_server in the exercise cell above, then run this cell"
-                " again."
-            )
+            raise NotAttempted("""stop practice_server in the exercise cell above, then
+                run this cell again.""")
         if "shutdown(" not in code:
             raise NotYet(f"practice_server is still serving: {STOP}.")
         if "practice_thread.join(" not in code:
-            raise NotYet(
-                "shutdown() stops the server, then wait for its thread to end: add"
-                " practice_thread.join() after practice_server.shutdown()."
-            )
+            raise NotYet("""shutdown() stops the server, then wait for its thread to
+                end: add practice_thread.join() after practice_server.shutdown().""")
         # Werkzeug closes the server's socket once serve_forever has ended. (After
         # an interrupted join(), Python may call a running thread ended, so the
         # socket is the fact to trust.)
         if server.socket.fileno() != -1 or thread.is_alive():
-            raise NotYet(
-                "practice_server is still serving: join() waits for practice_thread"
-                " to end, which it does only after shutdown() (so the cell showed"
-                f" [*]): {STOP}, in that order."
-            )
+            raise NotYet(f"practice_server is still serving: {order}")
         return "practice_server has stopped and practice_thread has ended."
 
 

@@ -1,9 +1,6 @@
 """What the learner has done, as IPython (which runs a notebook's cells) keeps
-it, and how a check cell prints its line. checks.py asks this module, so it
-needs no IPython of its own.
-
-IPython keeps the learner's names in user_ns, and the code of each cell they
-ran in its history (the same as In[1:]).
+it: their names in user_ns, and the code of each cell they ran in its history
+(the same as In[1:]). And how a check cell prints its line.
 """
 
 import linecache
@@ -15,11 +12,11 @@ from verdicts import CORRECT, NOT_YET, NotAttempted, NotYet, describe
 
 
 class Exercise:
-    """One exercise: the id of its cell in the lesson, its starter (the cell as
+    """An exercise: the id of its cell in the lesson, its starter (that cell as
     the lesson gives it), and check(names, cells), which returns the Correct
-    text or raises NotYet or NotAttempted with what to do.
-
-    A check cell calls the exercise, as checks.check_about(), and sees one line.
+    text or raises NotYet or NotAttempted. A check cell calls the exercise, as
+    checks.check_about(), and sees one line: a message may be written over
+    several lines, each line break (and the indent after it) reads as a space.
     """
 
     def __init__(self, cell, starter):
@@ -32,10 +29,7 @@ class Exercise:
             line = f"{verdict.label} {verdict}"
         except Exception as error:  # a check never stops the notebook
             line = f"{NOT_YET} checking your code raised {describe(error)}."
-        print(line)
-
-    def check(self, names, cells):
-        raise NotImplementedError
+        print(re.sub(r"\s*\n\s*", " ", line))
 
     def untouched(self, code):
         """Whether a cell's code is the starter, give or take blank space."""
@@ -49,16 +43,16 @@ def tidy(code):
 def _shell():
     try:
         from IPython import get_ipython
-    except ImportError:
+    except ImportError:  # not in a notebook
         return None
     return get_ipython()
 
 
 def ran():
     """The learner's names and the code of the cells they ran, oldest first,
-    but for the running check cell. Outside a notebook: none of either."""
+    but for the running check cell."""
     shell = _shell()
-    if shell is None:
+    if shell is None:  # not in a notebook
         return {}, []
     return shell.user_ns, list(shell.history_manager.input_hist_raw[1:-1])
 
@@ -102,8 +96,7 @@ def only_checks(code):
 
 
 def cells_after(code, cells):
-    """The cells run after the last one whose code is `code` (none, if none is)."""
+    """The cells run after the last one whose code is `code` (none if none is)."""
     if code not in cells:
         return []
-    last = len(cells) - 1 - cells[::-1].index(code)
-    return cells[last + 1 :]
+    return cells[len(cells) - cells[::-1].index(code) :]

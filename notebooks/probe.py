@@ -1,11 +1,15 @@
-"""Asking a learner's Flask app for a page, as the checks do, and reading its
-routes. Each function returns the Correct text or raises NotYet."""
+"""Asking the learner's Flask app for a page, as the checks do: with Flask's
+test client (no network), or over HTTP. Each returns the Correct text or raises
+NotYet with what to do."""
 
 import contextlib
 import io
+import logging
+
+import requests
+from werkzeug.http import HTTP_STATUS_CODES
 
 from verdicts import NotYet, describe
-from werkzeug.http import HTTP_STATUS_CODES
 
 
 def routes(app):
@@ -29,15 +33,13 @@ def shared_function_name(app, path):
 
 
 def ask(app, path, expected):
-    """GET `path` from the learner's app with Flask's test client (no network)."""
+    """GET `path` from the learner's app with Flask's test client."""
     shared = shared_function_name(app, path)
     if shared:
-        raise NotYet(
-            f"your {path} function has the same name as another one,"
-            f" {shared}(), so Flask refused it (the error 'overwriting an existing"
-            f" endpoint function: {shared}'): give it a name of its own, such as"
-            f" {path.strip('/')}()."
-        )
+        raise NotYet(f"""your {path} function has the same name as another one,
+            {shared}(), so Flask refused it (the error 'overwriting an existing
+            endpoint function: {shared}'): give it a name of its own, such as
+            {path.strip("/")}().""")
     saved = app.config["PROPAGATE_EXCEPTIONS"]
     app.config["PROPAGATE_EXCEPTIONS"] = True  # raise errors, don't log them
     try:
@@ -47,10 +49,8 @@ def ask(app, path, expected):
         if "did not return a valid response" not in str(error):
             raise NotYet(f"your {path} function raised {describe(error)}.") from None
         reason = " ".join(str(error).split()).split(". ", 1)[-1]  # Flask's words
-        raise NotYet(
-            f"your {path} function did not return a valid response."
-            f" {reason} Return the text {expected!r}."
-        ) from None
+        raise NotYet(f"""your {path} function did not return a valid response.
+            {reason} Return the text {expected!r}.""") from None
     finally:
         app.config["PROPAGATE_EXCEPTIONS"] = saved
     if_404 = f'did you add @practice.route("{path}") just above your function?'
@@ -60,22 +60,35 @@ def ask(app, path, expected):
     return judge(response, path, expected, if_404)
 
 
+def over_http(server, path):
+    """GET `path` from a server that runs in this kernel, such as practice_server."""
+    logging.disable()  # the server logs nothing on stderr while we ask
+    try:  # its socket is open, so a connect is never refused: no 2 s wait
+        url = f"http://127.0.0.1:{server.port}{path}"
+        return requests.get(url, timeout=(3, 2))  # connect, then read
+    except requests.Timeout:
+        raise NotYet(f"""the server on port {server.port} does not answer: does
+            practice_thread run practice_server.serve_forever?""") from None
+    except requests.ConnectionError as error:
+        raise NotYet(f"""practice_server did not take the request ({describe(error)}):
+            run the exercise cell above again, then this cell.""") from None
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def judge(response, path, expected, if_404):
     """The verdict on the answer to GET `path`, from a test client or over HTTP."""
-    code = response.status_code
+    code, got = response.status_code, response.text
     if code == 404:
         raise NotYet(f"GET {path} answered 404 Not Found: {if_404}")
     if code == 308 and response.headers.get("Location", "").endswith(f"{path}/"):
-        raise NotYet(
-            f'your route is "{path}/", with a slash at the end, so GET'
-            f" {path} answered 308 Permanent Redirect (Flask's way of saying"
-            f' "ask for {path}/ instead"): routes match exactly, so write'
-            f' "{path}" without the slash.'
-        )
+        raise NotYet(f"""your route is "{path}/", with a slash at the end, so GET
+            {path} answered 308 Permanent Redirect (Flask's way of saying "ask for
+            {path}/ instead"): routes match exactly, so write "{path}" without the
+            slash.""")
     if code != 200:
         name = HTTP_STATUS_CODES.get(code, "")
         raise NotYet(f"GET {path} answered {code} {name}, expected 200 OK.")
-    got = response.text
     if got == expected:
         return f"GET {path} answers {expected!r}."
     line = f"GET {path} answered {got!r}, expected {expected!r}"

@@ -11,15 +11,11 @@ NOT_ATTEMPTED = "Not attempted:"
 LABELS = (CORRECT, NOT_YET, NOT_ATTEMPTED)
 
 
-class NotYet(Exception):
-    """A check raises this, saying what to try, when something is not right yet."""
-
+class NotYet(Exception):  # a check raises it with what to try
     label = NOT_YET
 
 
-class NotAttempted(Exception):
-    """A check raises this, saying what to do, when the exercise is not done yet."""
-
+class NotAttempted(Exception):  # a check raises it with what to do first
     label = NOT_ATTEMPTED
 
 
