@@ -95,26 +95,18 @@ class Route(Exercise):
 
 # Lesson 1: a page of your own.
 
-check_about = Route(
-    "01-15",
-    "/about",
-    "About this server",
-    starter="""from flask import Flask
+ABOUT = """from flask import Flask
 
 practice = Flask(__name__)
 
 # Your turn: give `practice` a route for "/about" that answers "About this server".
-""",
-)
+"""
+check_about = Route("01-15", "/about", "About this server", ABOUT)
 
 
 # Lesson 2: a second page, and a prediction.
 
-check_morning = Route(
-    "02-14",
-    "/morning",
-    "Good morning",
-    starter="""from flask import Flask
+MORNING = """from flask import Flask
 
 practice = Flask(__name__)
 
@@ -125,8 +117,8 @@ def about():
 
 
 # Your turn: add a route for "/morning" that answers "Good morning".
-""",
-)
+"""
+check_morning = Route("02-14", "/morning", "Good morning", MORNING)
 
 SETS = "prediction = <a number>"
 TRY_IT = 'Try app.test_client().get("/Evening").status_code'
@@ -171,11 +163,8 @@ class Prediction(Exercise):
         that starts with prediction, in any case) ran and set prediction."""
         starts = re.compile(r"^\s*prediction\b", re.MULTILINE | re.IGNORECASE)
         first_line = self.starter.splitlines()[0]
-        tried = [
-            code
-            for code in cells
-            if (first_line in code or starts.search(code)) and not only_checks(code)
-        ]
+        tried = [c for c in cells if first_line in c or starts.search(c)]
+        tried = [code for code in tried if not only_checks(code)]
         if not tried:
             return
         code, error = tried[-1], raised(tried[-1])
@@ -196,14 +185,12 @@ class Prediction(Exercise):
             {SETS}, like 200, and run it again.""")
 
 
-check_prediction = Prediction(
-    "02-19",
-    starter="""\
+PREDICTION = """\
 # Your turn: what status code will GET /Evening (capital E) get from your server?
 # Replace ... with your guess, as a number, before you try it.
 prediction = ...
-""",
-)
+"""
+check_prediction = Prediction("02-19", PREDICTION)
 
 
 # Lesson 3: serve practice in a thread of its own, then stop it.
@@ -281,9 +268,7 @@ class PracticeServer(Exercise):
         return "practice_server answers GET /about with 'About this server' over HTTP."
 
 
-check_practice_server = PracticeServer(
-    "03-24",
-    starter="""from flask import Flask
+PRACTICE_SERVER = """from flask import Flask
 
 practice = Flask(__name__)
 
@@ -298,8 +283,8 @@ def about():
 # 2. practice_thread: a daemon thread that runs practice_server.serve_forever; start it
 # 3. ask it for /about with requests.get and print the answer's text
 practice_server = None
-""",
-)
+"""
+check_practice_server = PracticeServer("03-24", PRACTICE_SERVER)
 
 
 class PracticeStopped(Exercise):
@@ -318,11 +303,8 @@ class PracticeStopped(Exercise):
                 nothing to stop, and shutdown() would wait for it forever (the [*]):
                 fix the exercise above first (its check says how), then run this one
                 again.""") from None
-        tried = [  # the cells run since the exercise above, but starters and checks
-            code
-            for code in cells_after(start, cells)
-            if not (self.untouched(code) or only_checks(code))
-        ]
+        after = cells_after(start, cells)  # but starters and checks:
+        tried = [c for c in after if not (self.untouched(c) or only_checks(c))]
         code = "\n".join([start, *tried])
         bare = re.search(
             r"(practice_server\.shutdown|practice_thread\.join)\b(?!\s*\()", code
@@ -353,13 +335,11 @@ class PracticeStopped(Exercise):
         return "practice_server has stopped and practice_thread has ended."
 
 
-check_practice_stopped = PracticeStopped(
-    "03-29",
-    starter="""\
+PRACTICE_STOPPED = """\
 # Your turn: stop practice_server and wait for practice_thread to end,
 # as the "Stop it" cell did for web_server.
-""",
-)
+"""
+check_practice_stopped = PracticeStopped("03-29", PRACTICE_STOPPED)
 
 # Every exercise, by the name of its check: {"check_about": check_about, ...}
 EXERCISES = {name: it for name, it in globals().items() if isinstance(it, Exercise)}
