@@ -95,26 +95,25 @@ class Route(Exercise):
 
 # Lesson 1: a page of your own.
 
-ABOUT = """from flask import Flask
+PRACTICE = """from flask import Flask
 
 practice = Flask(__name__)
-
+"""
+ABOUT = f"""{PRACTICE}
 # Your turn: give `practice` a route for "/about" that answers "About this server".
 """
 check_about = Route("01-15", "/about", "About this server", ABOUT)
-
-
-# Lesson 2: a second page, and a prediction.
-
-MORNING = """from flask import Flask
-
-practice = Flask(__name__)
-
+WITH_ABOUT = f"""{PRACTICE}
 
 @practice.route("/about")
 def about():
     return "About this server"
+"""  # lesson 1's answer, with which the next starters begin
 
+
+# Lesson 2: a second page, and a prediction.
+
+MORNING = f"""{WITH_ABOUT}
 
 # Your turn: add a route for "/morning" that answers "Good morning".
 """
@@ -256,11 +255,8 @@ class PracticeServer(Exercise):
         if error is not None:
             raise NotYet(f"""practice_server answers, but your cell raised
                 {_describe(error)}: fix that line, then run the cell again.""")
-        ports = (
-            "practice_server.port",
-            "practice_server.server_port",
-            str(server.port),
-        )
+        ports = ("practice_server.port", "practice_server.server_port")
+        ports += (str(server.port),)  # the ways to name its port
         if "requests.get(" not in code or not any(port in code for port in ports):
             raise NotYet(f"""your cell does not ask practice_server for /about: add
                 response = requests.get({PRACTICE_URL}, timeout=5), then
@@ -268,15 +264,7 @@ class PracticeServer(Exercise):
         return "practice_server answers GET /about with 'About this server' over HTTP."
 
 
-PRACTICE_SERVER = """from flask import Flask
-
-practice = Flask(__name__)
-
-
-@practice.route("/about")
-def about():
-    return "About this server"
-
+PRACTICE_SERVER = f"""{WITH_ABOUT}
 
 # Your turn: serve practice in the background, as you did with app above:
 # 1. practice_server = make_server(...) on 127.0.0.1, port 0
