@@ -489,6 +489,7 @@ if hasattr(_server, "socket") and _server.socket.fileno() == -1:
 for _name in ("practice_server", "practice_thread", "practice", "prediction"):
     globals().pop(_name, None)
 """
+FORGET_APP = 'globals().pop("app", None)\n'  # after a FRESH row: no app, as before
 
 
 def outputs_seen(cell):
@@ -582,7 +583,7 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
                 for cell in cells_of(row.code):
                     await kernel.run(cell)
                 seen[name] = [await kernel.run(FOUND[exercise].check_cell)]
-                await kernel.run(CLEAN_UP, store_history=False)
+                await kernel.run(CLEAN_UP + FORGET_APP, store_history=False)
         lesson_cells = nbformat.read(project / "notebooks" / f"{lesson}.ipynb", 4)
         answers = iter(solutions(lesson))
         for cell in lesson_cells.cells:  # but the command run in a new process
