@@ -9,3 +9,17 @@ CORRECT = "Correct:"
 NOT_YET = "Not yet:"
 NOT_ATTEMPTED = "Not attempted:"
 LABELS = (CORRECT, NOT_YET, NOT_ATTEMPTED)
+
+
+class NotYet(Exception):  # a check raises it with what to try
+    label = NOT_YET
+
+
+class NotAttempted(Exception):  # a check raises it with what to do first
+    label = NOT_ATTEMPTED
+
+
+def describe(error):
+    """An exception in one line, such as 'ZeroDivisionError: division by zero'."""
+    message = " ".join(str(error).split()).rstrip(".")
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__

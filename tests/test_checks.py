@@ -1,39 +1,45 @@
 """The exercises and their checks (notebooks/checks.py) agree, in real kernels.
 
 In the lessons, an exercise cell (tagged `exercise`) holds starter code, a check
-cell (tagged `check`) calls one function from checks.py, such as
+cell (tagged `check`) calls one check from checks.py, such as
 checks.check_about(), which finds the learner's names and cells itself, and a
 solution cell (tagged `solution`) shows an answer in a ```python block.
+checks.EXERCISES lists the exercises, each with the id of its exercise cell:
+these tests find everything else in the lessons.
 
-MISTAKES below is the table of what learners try, each run through its lesson
-in a Jupyter kernel (nbclient), as a learner would: the other exercises solved,
-the check printing one line on stdout within 3 s. Lesson 3's rows run twice: as
-usual, and in a kernel where a refused connect to 127.0.0.1 takes 2 s, as on
-Windows (see SLOW_REFUSAL); the verdicts must be the same.
+MISTAKES below is the table of what learners try, by exercise, each run through
+its lesson in a Jupyter kernel (nbclient), as a learner would: the other
+exercises solved, the check printing one line on stdout within 3 s. The rows
+that every route exercise shares are made by route_mistakes. Lesson 3's rows run
+twice: as usual, and in a kernel where a refused connect to 127.0.0.1 takes 2 s,
+as on Windows (see SLOW_REFUSAL); the verdicts must be the same.
 """
 
+import ast
 import asyncio
 import importlib.util
+import math
 import os
+import re
 import sys
 import threading
 import time
+from typing import NamedTuple
 
 import nbformat
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
+from werkzeug.serving import BaseWSGIServer
 
-from conftest import (
-    LESSON,
-    ROOT,
-    check_cells,
-    copy_project,
-    exercises,
-    has_tag,
-    solutions,
-)
+from conftest import LESSON, ROOT, copy_project, has_tag, solutions
+
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(NOTEBOOKS))  # checks.py's own modules, as in a lesson
+
+import learner  # noqa: E402
+from verdicts import CORRECT, LABELS, NOT_ATTEMPTED, NOT_YET  # noqa: E402
 
 
 def load_checks(project=ROOT):
@@ -48,42 +54,107 @@ def load_checks(project=ROOT):
 
 checks = load_checks()
 
-# Each exercise: its lesson, and which of the lesson's exercises it is.
-EXERCISE = {
-    "about": ("01_hello_world", 0),
-    "morning": ("02_good_evening", 0),
-    "prediction": ("02_good_evening", 1),
-    "practice_server": ("03_run_the_server", 0),
-    "practice_stopped": ("03_run_the_server", 1),
+
+class Exercise(NamedTuple):
+    """An exercise as the lessons hold it, found by the id of its cell."""
+
+    lesson: str
+    cell: nbformat.NotebookNode  # the exercise cell
+    check_cell: str  # the code of the next cell tagged check
+    solution: str  # the code of the next solution
+
+
+def in_the_lessons(cell_id):
+    for lesson, path in LESSON.items():
+        cells = nbformat.read(path, as_version=4).cells
+        ids = [cell.get("id") for cell in cells]
+        if cell_id in ids:
+            after = cells[ids.index(cell_id) :]
+            check = next(cell for cell in after if has_tag(cell, "check"))
+            solution = next(cell for cell in after if has_tag(cell, "solution"))
+            number = [c for c in cells if has_tag(c, "solution")].index(solution)
+            return Exercise(lesson, after[0], check.source, solutions(lesson)[number])
+    raise KeyError(f"no lesson has a cell with id {cell_id}")
+
+
+# Each exercise by its short name ("about" for checks.check_about), as declared.
+DECLARED = {
+    name.removeprefix("check_"): exercise for name, exercise in checks.EXERCISES.items()
 }
+FOUND = {name: in_the_lessons(exercise.cell) for name, exercise in DECLARED.items()}
 
 
-def test_every_exercise_has_a_check_and_a_solution():
-    counts = {
-        lesson: (
-            len(exercises(lesson)),
-            len(check_cells(lesson)),
-            len(solutions(lesson)),
-        )
-        for lesson in LESSON
-    }
-    assert counts == {
-        "01_hello_world": (1, 1, 1),
-        "02_good_evening": (2, 2, 2),
-        "03_run_the_server": (2, 2, 2),
-    }
+def test_every_exercise_cell_is_declared_once():
+    cells = [
+        cell.id
+        for path in LESSON.values()
+        for cell in nbformat.read(path, as_version=4).cells
+        if has_tag(cell, "exercise")
+    ]
+    assert sorted(exercise.cell for exercise in DECLARED.values()) == sorted(cells)
+    assert len(set(cells)) == len(cells)
 
 
-@pytest.mark.parametrize("name", EXERCISE)
+@pytest.mark.parametrize("lesson", LESSON)
+def test_each_exercise_is_followed_by_its_check_then_its_solution(lesson):
+    cells = nbformat.read(LESSON[lesson], as_version=4).cells
+    tags = [
+        tag
+        for cell in cells
+        for tag in ("exercise", "check", "solution")
+        if has_tag(cell, tag)
+    ]
+    assert tags == ["exercise", "check", "solution"] * tags.count("exercise")
+
+
+@pytest.mark.parametrize("name", DECLARED)
 def test_checks_knows_each_exercise_cell_as_the_lesson_gives_it(name):
-    lesson, number = EXERCISE[name]
-    assert exercises(lesson)[number] == checks.STARTERS[name].removesuffix("\n")
+    assert FOUND[name].cell.source == DECLARED[name].starter.removesuffix("\n")
+    assert has_tag(FOUND[name].cell, "exercise")
 
 
-@pytest.mark.parametrize("name", EXERCISE)
+@pytest.mark.parametrize("name", DECLARED)
 def test_a_check_cell_imports_checks_and_calls_its_check(name):
-    lesson, number = EXERCISE[name]
-    assert check_cells(lesson)[number] == f"import checks\n\nchecks.check_{name}()"
+    assert FOUND[name].check_cell == f"import checks\n\nchecks.check_{name}()"
+
+
+def literal_starts(source):
+    """The text each string literal of `source` begins with (an f-string's too)."""
+    tree = ast.parse(source)
+    inside = {
+        id(v)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for v in node.values
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            yield first.value if isinstance(first, ast.Constant) else ""
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in inside:
+                yield node.value
+
+
+def test_each_label_begins_one_string_literal_in_notebooks():
+    """A check's text never starts with its label: the label is verdicts.py's."""
+    starts = [
+        (path.name, label)
+        for path in sorted(NOTEBOOKS.glob("*.py"))
+        for text in literal_starts(path.read_text(encoding="utf-8"))
+        for label in LABELS
+        if text.startswith(label)
+    ]
+    assert sorted(starts) == sorted(("verdicts.py", label) for label in LABELS)
+
+
+def test_a_check_ignores_what_older_notebooks_passed_it(monkeypatch, capsys):
+    monkeypatch.setattr(learner, "ran", lambda: ({"practice": None}, []))
+    checks.check_about("practice", 1)
+    assert capsys.readouterr().out == (
+        "Not yet: practice should be a Flask app, made with practice ="
+        " Flask(__name__), not None.\n"
+    )
 
 
 def test_a_check_prints_one_line_and_leaves_the_app_as_it_was(monkeypatch, capsys):
@@ -93,7 +164,7 @@ def test_a_check_prints_one_line_and_leaves_the_app_as_it_was(monkeypatch, capsy
         '@practice.route("/about")\ndef about():\n    return 1 / 0\n',
         names,
     )
-    monkeypatch.setattr(checks, "_learner", lambda: (names, []))
+    monkeypatch.setattr(learner, "ran", lambda: (names, []))
     assert checks.check_about() is None  # Jupyter shows no value
     assert capsys.readouterr() == (
         "Not yet: your /about function raised ZeroDivisionError: division by zero.\n",
@@ -103,13 +174,13 @@ def test_a_check_prints_one_line_and_leaves_the_app_as_it_was(monkeypatch, capsy
 
 
 def test_a_check_that_fails_itself_prints_one_line(monkeypatch, capsys):
-    class NoServer(checks.BaseWSGIServer):
+    class NoServer(BaseWSGIServer):
         def __init__(self):
             pass  # no socket: asking for one raises AttributeError
 
     thread = threading.current_thread()  # a thread that has started
     names = {"practice_server": NoServer(), "practice_thread": thread}
-    monkeypatch.setattr(checks, "_learner", lambda: (names, []))
+    monkeypatch.setattr(learner, "ran", lambda: (names, []))
     checks.check_practice_server()
     assert capsys.readouterr() == (
         "Not yet: checking your code raised AttributeError:"
@@ -127,28 +198,12 @@ def test_outside_a_notebook_a_check_prints_one_line(capsys):
     )
 
 
-# A learner's code in an exercise cell. APP is the practice app as lesson 3's
-# exercise gives it; START and STOP are lesson 3's solutions.
-def practice_with(*routes):
-    """A practice app with routes of (address, function name, body)."""
-    code = "from flask import Flask\n\npractice = Flask(__name__)\n"
-    for address, name, body in routes:
-        code += f'\n\n@practice.route("{address}")\ndef {name}():\n    {body}\n'
-    return code
-
-
-ABOUT = ("/about", "about", 'return "About this server"')
-MORNING = ("/morning", "morning", 'return "Good morning"')
-APP = practice_with(ABOUT)
-START = solutions("03_run_the_server")[0]
-STOP = solutions("03_run_the_server")[1]
-STOPPED_STARTER = checks.STARTERS["practice_stopped"]
+# A learner's code in an exercise cell. START and STOP are lesson 3's solutions.
+START = FOUND["practice_server"].solution
+STOP = FOUND["practice_stopped"].solution
+STOPPED_STARTER = DECLARED["practice_stopped"].starter
 START_WITHOUT_START = START.split("practice_thread.start()")[0]
 START_WITH_BRACKETS = START.replace("serve_forever,", "serve_forever(),")
-NO_DECORATOR = (
-    "from flask import Flask\n\npractice = Flask(__name__)\n\n\ndef about():\n"
-    '    return "About this server"\n'
-)
 
 # What the learner does with the last cell of the row's code:
 RUN = "run it, then the check"
@@ -158,368 +213,213 @@ FRESH = "run it in a fresh kernel (Kernel > Restart), before the lesson; then th
 # The code "first" means: run the check cell in a fresh kernel, before anything.
 FIRST = None
 
-# The mistakes table: the row's name, the exercise, the learner's code (a cell,
-# or several run in order), what they do, how the check's line starts, and a
-# phrase it contains.
+
+class Mistake(NamedTuple):
+    """A row of the table: the learner's code (a cell, or several run in
+    order), how the check's line starts, a phrase it contains, and what the
+    learner does."""
+
+    code: str | list[str] | None
+    start: str
+    phrase: str
+    how: str = RUN
+
+
+def route_mistakes(name):
+    """The mistakes every route exercise gets, made from its declaration (path,
+    text, the routes its starter keeps) and its solution in the lesson."""
+    route, solved = DECLARED[name], FOUND[name].solution
+    path, text, mine = route.path, route.text, f'@practice.route("{route.path}")'
+    by_app = solved.replace(mine, f'@app.route("{path}")')
+    big, small = f"/{path[1].upper()}{path[2:]}", f"{text[0].lower()}{text[1:]}"
+
+    def at(address):
+        return solved.replace(mine, f'@practice.route("{address}")')
+
+    def says(line):
+        return solved.replace(f'return "{text}"', line)
+
+    rows = {
+        "check before the exercise": Mistake(
+            FIRST, NOT_ATTEMPTED, "run the exercise cell above first"
+        ),
+        "the starter": Mistake(route.starter, NOT_ATTEMPTED, f"a route for {path}"),
+        "the solution": Mistake(solved, CORRECT, repr(text)),
+        "no decorator": Mistake(
+            solved.replace(f"{mine}\n", ""), NOT_YET, f"put {mine}"
+        ),
+        "the decorator of app": Mistake(
+            by_app, NOT_YET, "@app.route, which adds a route to app"
+        ),
+        "no slash at the start": Mistake(
+            at(path[1:]),
+            NOT_YET,
+            f'routes start with a slash, so Flask refused "{path[1:]}"',
+        ),
+        "the decorator of app, in a fresh kernel": Mistake(
+            by_app, NOT_YET, "is not defined in this kernel", FRESH
+        ),
+        "the decorator of app, before app answered a request": Mistake(
+            ["from server import app", by_app],
+            NOT_YET,
+            f"which added {path} to app",
+            FRESH,
+        ),
+        "a trailing slash": Mistake(at(f"{path}/"), NOT_YET, "308 Permanent Redirect"),
+        f"a capital {big[1]} in the address": Mistake(
+            at(big), NOT_YET, f'your route is "{big}": routes match letter for letter'
+        ),
+        f"a small {small[0]}": Mistake(
+            says(f'return "{small}"'), NOT_YET, f"(capital {text[0]})"
+        ),
+        "print, not return": Mistake(
+            says(f'print("{text}")'), NOT_YET, "did not return a valid response"
+        ),
+        "practice is not an app": Mistake(
+            "practice = None", NOT_YET, "practice should be a Flask app"
+        ),
+    }
+    function = re.search(rf"{re.escape(mine)}\ndef (\w+)\(", solved)[1]
+    for kept in route.kept:  # the starter's routes, which the solution keeps
+        block = re.search(
+            rf'\n\n@practice\.route\("{kept}"\)\ndef (\w+)\(.*\n.*\n', solved
+        )
+        rows[f"a second function named {block[1]}"] = Mistake(
+            solved.replace(f"def {function}(", f"def {block[1]}("),
+            NOT_YET,
+            f"same name as another one, {block[1]}()",
+        )
+        rows[f"the {kept} route deleted"] = Mistake(
+            solved.replace(block[0], ""), NOT_YET, f"lost its {kept} route"
+        )
+    return rows
+
+
+# The mistakes table, by exercise: the row's name and the Mistake.
 MISTAKES = {
-    # Lesson 1: give practice a route for /about.
-    "about: check before the exercise": (
-        "about",
-        FIRST,
-        RUN,
-        "Not attempted:",
-        "run the exercise cell above first",
+    name: route_mistakes(name)
+    for name, exercise in DECLARED.items()
+    if isinstance(exercise, checks.Route)
+}
+MISTAKES["prediction"] = {
+    "check before the exercise": Mistake(
+        FIRST, NOT_ATTEMPTED, "run the exercise cell above"
     ),
-    "about: the starter": (
-        "about",
-        checks.STARTERS["about"],
-        RUN,
-        "Not attempted:",
-        "a route for /about",
-    ),
-    "about: the solution": ("about", APP, RUN, "Correct:", "'About this server'"),
-    "about: no decorator": (
-        "about",
-        NO_DECORATOR,
-        RUN,
-        "Not yet:",
-        'put @practice.route("/about")',
-    ),
-    "about: the decorator of app": (
-        "about",
-        APP.replace("@practice.route", "@app.route"),
-        RUN,
-        "Not yet:",
-        "@app.route, which adds a route to app",
-    ),
-    "about: no slash at the start": (
-        "about",
-        practice_with(("about", "about", 'return "About this server"')),
-        RUN,
-        "Not yet:",
-        'routes start with a slash, so Flask refused "about"',
-    ),
-    "about: the decorator of app, in a fresh kernel": (
-        "about",
-        APP.replace("@practice.route", "@app.route"),
-        FRESH,
-        "Not yet:",
-        "is not defined in this kernel",
-    ),
-    "about: the decorator of app, before app answered a request": (
-        "about",
-        ["from server import app", APP.replace("@practice.route", "@app.route")],
-        FRESH,
-        "Not yet:",
-        "which added /about to app",
-    ),
-    "about: a trailing slash": (
-        "about",
-        practice_with(("/about/", "about", 'return "About this server"')),
-        RUN,
-        "Not yet:",
-        "308 Permanent Redirect",
-    ),
-    "about: a capital A in the address": (
-        "about",
-        practice_with(("/About", "about", 'return "About this server"')),
-        RUN,
-        "Not yet:",
-        'your route is "/About": routes match letter for letter',
-    ),
-    "about: a small a": (
-        "about",
-        practice_with(("/about", "about", 'return "about this server"')),
-        RUN,
-        "Not yet:",
-        "(capital A)",
-    ),
-    "about: print, not return": (
-        "about",
-        practice_with(("/about", "about", 'print("About this server")')),
-        RUN,
-        "Not yet:",
-        "did not return a valid response",
-    ),
-    "about: practice is not an app": (
-        "about",
-        "practice = None",
-        RUN,
-        "Not yet:",
-        "practice should be a Flask app",
-    ),
-    # Lesson 2, exercise 1: add a route for /morning.
-    "morning: check before the exercise": (
-        "morning",
-        FIRST,
-        RUN,
-        "Not attempted:",
-        "run the exercise cell above first",
-    ),
-    "morning: the starter": (
-        "morning",
-        checks.STARTERS["morning"],
-        RUN,
-        "Not attempted:",
-        "for /morning",
-    ),
-    "morning: the solution": (
-        "morning",
-        practice_with(ABOUT, MORNING),
-        RUN,
-        "Correct:",
-        "'Good morning'",
-    ),
-    "morning: a second function named about": (
-        "morning",
-        practice_with(ABOUT, ("/morning", "about", 'return "Good morning"')),
-        RUN,
-        "Not yet:",
-        "same name as another one, about()",
-    ),
-    "morning: no decorator": (
-        "morning",
-        APP + '\n\ndef morning():\n    return "Good morning"\n',
-        RUN,
-        "Not yet:",
-        'put @practice.route("/morning")',
-    ),
-    "morning: the decorator of app": (
-        "morning",
-        practice_with(ABOUT, MORNING).replace('@practice.route("/m', '@app.route("/m'),
-        RUN,
-        "Not yet:",
-        "@app.route, which adds a route to app",
-    ),
-    "morning: a trailing slash": (
-        "morning",
-        practice_with(ABOUT, ("/morning/", "morning", 'return "Good morning"')),
-        RUN,
-        "Not yet:",
-        "308 Permanent Redirect",
-    ),
-    "morning: a small g": (
-        "morning",
-        practice_with(ABOUT, ("/morning", "morning", 'return "good morning"')),
-        RUN,
-        "Not yet:",
-        "(capital G)",
-    ),
-    # Lesson 2, exercise 2: predict what GET /Evening answers.
-    "prediction: check before the exercise": (
-        "prediction",
-        FIRST,
-        RUN,
-        "Not attempted:",
-        "run the exercise cell above",
-    ),
-    "prediction: the starter": (
-        "prediction",
-        checks.STARTERS["prediction"],
-        RUN,
-        "Not attempted:",
-        "...",
-    ),
-    "prediction: 404": ("prediction", "prediction = 404", RUN, "Correct:", "404"),
-    "prediction: 404.0": (
-        "prediction",
-        "prediction = 404.0",
-        RUN,
-        "Not yet:",
-        "(a float)",
-    ),
-    "prediction: True": (
-        "prediction",
-        "prediction = True",
-        RUN,
-        "Not yet:",
-        "(a bool)",
-    ),
-    "prediction: in quotes": (
-        "prediction",
-        'prediction = "404"',
-        RUN,
-        "Not yet:",
-        "(a string)",
-    ),
-    "prediction: a comparison, after 405": (
-        "prediction",
+    "the starter": Mistake(DECLARED["prediction"].starter, NOT_ATTEMPTED, "..."),
+    "404": Mistake("prediction = 404", CORRECT, "404"),
+    "404.0": Mistake("prediction = 404.0", NOT_YET, "(a float)"),
+    "True": Mistake("prediction = True", NOT_YET, "(a bool)"),
+    "in quotes": Mistake('prediction = "404"', NOT_YET, "(a string)"),
+    "a comparison, after 405": Mistake(
         ["prediction = 405", "prediction == 404"],
-        RUN,
-        "Not yet:",
+        NOT_YET,
         "your cell ran but did not set prediction",
     ),
-    "prediction: a comparison, in a fresh kernel": (
-        "prediction",
-        "prediction == 404",
-        FRESH,
-        "Not yet:",
-        "your cell ran but did not set prediction",
+    "a comparison, in a fresh kernel": Mistake(
+        "prediction == 404", NOT_YET, "your cell ran but did not set prediction", FRESH
     ),
-    "prediction: a capital P, after 405": (
-        "prediction",
+    "a capital P, after 405": Mistake(
         ["prediction = 405", "Prediction = 404"],
-        RUN,
-        "Not yet:",
+        NOT_YET,
         "Prediction is not prediction",
     ),
-    "prediction: a syntax error, after 405": (
-        "prediction",
-        ["prediction = 405", "prediction = 40 4"],
-        RUN,
-        "Not yet:",
-        "your cell did not run",
+    "a syntax error, after 405": Mistake(
+        ["prediction = 405", "prediction = 40 4"], NOT_YET, "your cell did not run"
     ),
-    "prediction: 200": (
-        "prediction",
-        "prediction = 200",
-        RUN,
-        "Not yet:",
-        "200 would mean a route",
+    "200": Mistake("prediction = 200", NOT_YET, "200 would mean a route"),
+}
+MISTAKES["practice_server"] = {
+    "check before the exercise": Mistake(
+        FIRST, NOT_ATTEMPTED, "run the exercise cell above"
     ),
-    # Lesson 3, exercise 1: serve practice in a background thread.
-    "practice_server: check before the exercise": (
-        "practice_server",
-        FIRST,
-        RUN,
-        "Not attempted:",
-        "run the exercise cell above",
+    "the starter": Mistake(
+        DECLARED["practice_server"].starter, NOT_ATTEMPTED, "set practice_server"
     ),
-    "practice_server: the starter": (
-        "practice_server",
-        checks.STARTERS["practice_server"],
-        RUN,
-        "Not attempted:",
-        "set practice_server",
-    ),
-    "practice_server: the solution": (
-        "practice_server",
-        START,
-        RUN,
-        "Correct:",
-        "over HTTP",
-    ),
-    "practice_server: serving the lesson's app": (
-        "practice_server",
+    "the solution": Mistake(START, CORRECT, "over HTTP"),
+    "serving the lesson's app": Mistake(
         START.replace("0, practice,", "0, app,"),
-        RUN,
-        "Not yet:",
+        NOT_YET,
         "practice_server serves app, not practice",
     ),
-    "practice_server: never started": (
-        "practice_server",
-        START_WITHOUT_START,
-        RUN,
-        "Not yet:",
-        "never started",
+    "never started": Mistake(START_WITHOUT_START, NOT_YET, "never started"),
+    "serve_forever() with brackets": Mistake(
+        START_WITH_BRACKETS, NOT_YET, "without ()", INTERRUPT
     ),
-    "practice_server: serve_forever() with brackets": (
-        "practice_server",
-        START_WITH_BRACKETS,
-        INTERRUPT,
-        "Not yet:",
-        "without ()",
-    ),
-    "practice_server: asking the lesson's stopped server": (
-        "practice_server",
+    "asking the lesson's stopped server": Mistake(
         START.replace("http://127.0.0.1:{practice_server.port}", "{base_url}"),
-        PAUSE,
-        "Not yet:",
+        NOT_YET,
         "your cell's request raised ConnectionError",
+        PAUSE,
     ),
-    "practice_server: no request": (
-        "practice_server",
+    "no request": Mistake(
         START.split("response =")[0],
-        RUN,
-        "Not yet:",
+        NOT_YET,
         "your cell does not ask practice_server for /about",
     ),
-    "practice_server: still None": (
-        "practice_server",
+    "still None": Mistake(
         START.replace("practice_server", "server") + "practice_server = None\n",
-        RUN,
-        "Not yet:",
+        NOT_YET,
         "practice_server is still None",
     ),
-    # Lesson 3, exercise 2: stop practice_server and wait for its thread.
-    "practice_stopped: check before the exercise": (
-        "practice_stopped",
-        FIRST,
-        RUN,
-        "Not attempted:",
-        "start practice_server",
+}
+MISTAKES["practice_stopped"] = {
+    "check before the exercise": Mistake(FIRST, NOT_ATTEMPTED, "start practice_server"),
+    "the starter": Mistake(
+        [START, STOPPED_STARTER], NOT_ATTEMPTED, "stop practice_server"
     ),
-    "practice_stopped: the starter": (
-        "practice_stopped",
-        [START, STOPPED_STARTER],
-        RUN,
-        "Not attempted:",
+    "the starter, after checking exercise 1": Mistake(
+        [START, FOUND["practice_server"].check_cell, STOPPED_STARTER],
+        NOT_ATTEMPTED,
         "stop practice_server",
     ),
-    "practice_stopped: the starter, after checking exercise 1": (
-        "practice_stopped",
-        [START, "import checks\n\nchecks.check_practice_server()", STOPPED_STARTER],
-        RUN,
-        "Not attempted:",
-        "stop practice_server",
-    ),
-    "practice_stopped: the solution": (
-        "practice_stopped",
-        [START, STOP],
-        PAUSE,
-        "Correct:",
-        "has ended",
-    ),
-    "practice_stopped: server_close() alone": (
-        "practice_stopped",
+    "the solution": Mistake([START, STOP], CORRECT, "has ended", PAUSE),
+    "server_close() alone": Mistake(
         [START, "practice_server.server_close()\n"],
-        PAUSE,
-        "Not yet:",
+        NOT_YET,
         "server_close() closes the port, but practice_thread keeps running",
-    ),
-    "practice_stopped: no join()": (
-        "practice_stopped",
-        [START, "practice_server.shutdown()\n"],
         PAUSE,
-        "Not yet:",
-        "add practice_thread.join()",
     ),
-    "practice_stopped: no brackets": (
-        "practice_stopped",
+    "no join()": Mistake(
+        [START, "practice_server.shutdown()\n"],
+        NOT_YET,
+        "add practice_thread.join()",
+        PAUSE,
+    ),
+    "no brackets": Mistake(
         [START, "practice_server.shutdown\npractice_thread.join\n"],
-        RUN,
-        "Not yet:",
+        NOT_YET,
         "without brackets",
     ),
-    "practice_stopped: join() alone": (
-        "practice_stopped",
+    "join() alone": Mistake(
         [START, "practice_thread.join()\n"],
-        INTERRUPT,
-        "Not yet:",
+        NOT_YET,
         "only after shutdown()",
+        INTERRUPT,
     ),
-    "practice_stopped: join() before shutdown()": (
-        "practice_stopped",
+    "join() before shutdown()": Mistake(
         [START, "practice_thread.join()\npractice_server.shutdown()\n"],
-        INTERRUPT,
-        "Not yet:",
+        NOT_YET,
         "in that order",
-    ),
-    "practice_stopped: a server never started": (
-        "practice_stopped",
-        [START_WITHOUT_START, STOP],
         INTERRUPT,
-        "Not yet:",
-        "never ran in its thread",
     ),
-    "practice_stopped: serve_forever() with brackets": (
-        "practice_stopped",
+    "a server never started": Mistake(
+        [START_WITHOUT_START, STOP], NOT_YET, "never ran in its thread", INTERRUPT
+    ),
+    "serve_forever() with brackets": Mistake(
         [START_WITH_BRACKETS.split("response =")[0], STOP],
-        INTERRUPT,
-        "Not yet:",
+        NOT_YET,
         "never ran in its thread",
+        INTERRUPT,
     ),
 }
+# Every row, by its name ("about: the starter"): (exercise, Mistake).
+ROWS = {
+    f"{exercise}: {what}": (exercise, mistake)
+    for exercise, rows in MISTAKES.items()
+    for what, mistake in rows.items()
+}
+
+
 PAUSE_SECONDS = 0.5  # a learner reading the line before they run the check again
 HANG_SECONDS = 0.5  # the cell is still running ([*]) this long after it started
 CHECK_SECONDS = 3  # a check's line comes within this
@@ -589,6 +489,7 @@ if hasattr(_server, "socket") and _server.socket.fileno() == -1:
 for _name in ("practice_server", "practice_thread", "practice", "prediction"):
     globals().pop(_name, None)
 """
+FORGET_APP = 'globals().pop("app", None)\n'  # after a FRESH row: no app, as before
 
 
 def outputs_seen(cell):
@@ -628,17 +529,9 @@ class Kernel:
         return seen
 
 
-async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=False):
-    """Run the rows of MISTAKES for one lesson in one kernel.
-
-    First the check cells of FIRST rows, and FRESH rows, in the fresh kernel;
-    then the whole lesson with its solutions; then each row: its code, then its
-    check (twice for PAUSE rows). Returns {row: [what each check cell showed]}; with
-    `probe`, under "refusal seconds", how long a refused connect took; under
-    "then", what `then(kernel)` returned.
-    """
-    notebook = new_notebook(cells=[new_code_cell()])
-    client = NotebookClient(
+def notebook_client(project, notebook):
+    """How the tests run cells: nbclient, a kernel of its own, in notebooks/."""
+    return NotebookClient(
         notebook,
         # Local sockets, each kernel its own: kernels started side by side over
         # TCP may pick the same port.
@@ -651,6 +544,22 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
         record_timing=False,
         resources={"metadata": {"path": str(project / "notebooks")}},
     )
+
+
+def cells_of(code):
+    return [code] if isinstance(code, str) else code
+
+
+async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=False):
+    """Run some rows of MISTAKES for one lesson in one kernel.
+
+    First the check cells of FIRST rows, and FRESH rows, in the fresh kernel;
+    then the whole lesson with its solutions; then each row: its code, then its
+    check (twice for PAUSE rows). Returns {row: [what each check cell showed]}; with
+    `probe`, under "refusal seconds", how long a refused connect took; under
+    "then", what `then(kernel)` returned.
+    """
+    client = notebook_client(project, new_notebook(cells=[new_code_cell()]))
     env = {**os.environ, "PYTHONPATH": str(project)}
     if ipythondir:
         env["IPYTHONDIR"] = str(ipythondir)
@@ -667,44 +576,40 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
         if probe:
             refusal = await kernel.run(HOW_LONG_A_REFUSAL_TAKES, store_history=False)
             seen["refusal seconds"] = refusal["stdout"]
-        for name, (exercise, code, how, *_) in rows.items():
-            if code is FIRST:
-                seen[name] = [await kernel.run(check_cell(exercise))]
-            elif how == FRESH:
-                for cell in [code] if isinstance(code, str) else code:
+        for name, (exercise, row) in rows.items():
+            if row.code is FIRST:
+                seen[name] = [await kernel.run(FOUND[exercise].check_cell)]
+            elif row.how == FRESH:
+                for cell in cells_of(row.code):
                     await kernel.run(cell)
-                seen[name] = [await kernel.run(check_cell(exercise))]
-                await kernel.run(CLEAN_UP, store_history=False)
+                seen[name] = [await kernel.run(FOUND[exercise].check_cell)]
+                await kernel.run(CLEAN_UP + FORGET_APP, store_history=False)
         lesson_cells = nbformat.read(project / "notebooks" / f"{lesson}.ipynb", 4)
         answers = iter(solutions(lesson))
         for cell in lesson_cells.cells:  # but the command run in a new process
             if cell.cell_type == "code" and "subprocess" not in cell.source:
                 exercise = has_tag(cell, "exercise")
                 await kernel.run(next(answers) if exercise else cell.source)
-        for name, (exercise, code, how, *_) in rows.items():
-            if code is FIRST or how == FRESH:
+        for name, (exercise, row) in rows.items():
+            if row.code is FIRST or row.how == FRESH:
                 continue
-            *before, last = [code] if isinstance(code, str) else code
+            *before, last = cells_of(row.code)
             ran = []
             for cell in before:  # serve_forever() with brackets never returns
-                hangs = how == INTERRUPT and "serve_forever()" in cell
+                hangs = row.how == INTERRUPT and "serve_forever()" in cell
                 ran.append(await kernel.run(cell, interrupt=hangs))
-            ran.append(await kernel.run(last, interrupt=how == INTERRUPT))
-            seen[name] = [await kernel.run(check_cell(exercise))]
-            if how == PAUSE:
+            ran.append(await kernel.run(last, interrupt=row.how == INTERRUPT))
+            check = FOUND[exercise].check_cell
+            seen[name] = [await kernel.run(check)]
+            if row.how == PAUSE:
                 await asyncio.sleep(PAUSE_SECONDS)
-                seen[name].append(await kernel.run(check_cell(exercise)))
+                seen[name].append(await kernel.run(check))
             seen[name][0]["hung cells show"] = [c["error"] for c in ran if c["hung"]]
             await kernel.run(CLEAN_UP, store_history=False)
         if then:
             seen["then"] = await then(kernel)
     seen["seconds"] = time.monotonic() - started
     return seen
-
-
-def check_cell(exercise):
-    lesson, number = EXERCISE[exercise]
-    return check_cells(lesson)[number]
 
 
 def lesson_cell(lesson, text):
@@ -731,33 +636,58 @@ async def stop_cell_after_thread_was_reused(kernel):
     return await kernel.run(lesson_cell("03_run_the_server", "The server has stopped."))
 
 
-def rows_for(*names):
-    """The rows of MISTAKES for these exercises."""
-    return {name: row for name, row in MISTAKES.items() if row[0] in names}
+# The kernels, side by side: (name, lesson, rows, what then). A lesson's rows
+# share one kernel, or more where they wait (PAUSE, INTERRUPT) more than
+# WAITS_PER_KERNEL times; the lessons that talk over HTTP run theirs again
+# where refusals take 2 s ("slow").
+WAITS_PER_KERNEL = 4
+SLOW_LESSONS = {
+    lesson for lesson, path in LESSON.items() if "requests.get(" in path.read_text()
+}
 
 
-# The kernels, side by side: (name, lesson, rows, what then). Lesson 3's rows
-# take longest (hanging cells, pauses), so they share out over more kernels, and
-# run again where refusals take 2 s ("slow").
-STOP_ROWS = list(rows_for("practice_stopped").items())
+def share_out(lesson):
+    rows = {
+        name: (exercise, row)
+        for name, (exercise, row) in ROWS.items()
+        if FOUND[exercise].lesson == lesson
+    }
+    waits = sum(row.how in (PAUSE, INTERRUPT) for _, row in rows.values())
+    count = max(1, math.ceil(waits / WAITS_PER_KERNEL))
+    waiting = [name for name, (_, row) in rows.items() if row.how in (PAUSE, INTERRUPT)]
+    others = [name for name in rows if name not in waiting]
+    dealt = waiting + others  # so that each kernel waits about as long
+    return [
+        {name: row for name, row in rows.items() if dealt.index(name) % count == i}
+        for i in range(count)
+    ]
+
+
+# Lesson cells checked after the rows: in the lesson's first kernel, or in a
+# kernel of their own where they wait (5 s, for the stop cell).
+THEN = {
+    "app.py changed": ("01_hello_world", app_py_changed_then_checked),
+    "thread reused": ("03_run_the_server", stop_cell_after_thread_was_reused),
+}
+WAITS = {"thread reused"}
 KERNELS = [
-    ("lesson 1", "01_hello_world", rows_for("about"), "app.py changed"),
-    ("lesson 2", "02_good_evening", rows_for("morning", "prediction"), None),
-    ("lesson 3, start", "03_run_the_server", rows_for("practice_server"), None),
-    ("lesson 3, stop 1", "03_run_the_server", dict(STOP_ROWS[::2]), None),
-    ("lesson 3, stop 2", "03_run_the_server", dict(STOP_ROWS[1::2]), None),
-    ("lesson 3, stop cell", "03_run_the_server", {}, "thread reused"),
+    (f"{lesson}, {number}", lesson, rows, None)
+    for lesson in LESSON
+    for number, rows in enumerate(share_out(lesson), start=1)
 ]
-KERNELS += [  # lesson 3's again, where refusals take 2 s
+for then, (lesson, _) in THEN.items():
+    if then in WAITS:
+        KERNELS.append((then, lesson, {}, then))
+    else:
+        first = next(k for k, kernel in enumerate(KERNELS) if kernel[1] == lesson)
+        KERNELS[first] = (*KERNELS[first][:3], then)
+KERNELS += [  # again, where refusals take 2 s
     (f"{name}, slow", lesson, rows, None)
     for name, lesson, rows, _ in KERNELS
-    if rows and lesson == "03_run_the_server"
+    if rows and lesson in SLOW_LESSONS
 ]
-PROBED = "lesson 3, stop 2"  # and its slow twin: how long a refusal takes
-THEN = {
-    "app.py changed": app_py_changed_then_checked,
-    "thread reused": stop_cell_after_thread_was_reused,
-}
+THEN_KERNEL = {then: name for name, _, _, then in KERNELS if then}
+PROBED = next(name for name, lesson, *_ in KERNELS if lesson in SLOW_LESSONS)
 
 
 @pytest.fixture(scope="module")
@@ -777,7 +707,7 @@ def seen(tmp_path_factory):
                     lesson,
                     rows,
                     ipythondir=slow if name.endswith("slow") else None,
-                    then=THEN.get(then),
+                    then=THEN[then][1] if then else None,
                     probe=name.startswith(PROBED),
                 )
                 for name, lesson, rows, then in KERNELS
@@ -796,14 +726,12 @@ def seen_in(seen, name, slow=False):
     raise KeyError(name)
 
 
-TABLE = [pytest.param(name, *row, id=name) for name, row in MISTAKES.items()]
+TABLE = [pytest.param(name, *row, id=name) for name, (_, row) in ROWS.items()]
 
 
 @pytest.mark.mistakes
-@pytest.mark.parametrize(("name", "exercise", "code", "how", "start", "phrase"), TABLE)
-def test_every_mistake_gets_its_own_line(
-    seen, name, exercise, code, how, start, phrase
-):
+@pytest.mark.parametrize(("name", "code", "start", "phrase", "how"), TABLE)
+def test_every_mistake_gets_its_own_line(seen, name, code, start, phrase, how):
     checked = seen_in(seen, name)
     for shown in checked:  # once, or at once and after a pause
         assert (shown["stderr"], shown["error"]) == ("", None)
@@ -824,16 +752,24 @@ def test_every_mistake_gets_its_own_line(
 
 @pytest.mark.mistakes
 def test_the_table_has_every_kind_of_row():
-    hows = [how for _, _, how, *_ in MISTAKES.values()]
-    assert len(MISTAKES) >= 25
+    hows = [row.how for _, row in ROWS.values()]
+    assert len(ROWS) >= 52
     assert hows.count(PAUSE) >= 3 and hows.count(INTERRUPT) >= 4
 
 
-LESSON_3_ROWS = list(rows_for("practice_server", "practice_stopped"))
+def test_every_exercise_has_its_starter_its_solution_and_a_check_run_first():
+    assert list(MISTAKES) == list(DECLARED)
+    for rows in MISTAKES.values():
+        assert rows["check before the exercise"].code is FIRST
+        assert rows["the starter"].start == NOT_ATTEMPTED
+        assert CORRECT in {row.start for row in rows.values()}
+
+
+SLOW_ROWS = [name for name, (e, _) in ROWS.items() if FOUND[e].lesson in SLOW_LESSONS]
 
 
 @pytest.mark.mistakes
-@pytest.mark.parametrize("name", LESSON_3_ROWS)
+@pytest.mark.parametrize("name", SLOW_ROWS)
 def test_a_refusal_that_takes_2_seconds_changes_no_verdict(seen, name):
     usual = [shown["stdout"] for shown in seen_in(seen, name)]
     slow = [shown["stdout"] for shown in seen_in(seen, name, slow=True)]
@@ -854,13 +790,13 @@ def test_the_slow_kernel_refuses_in_2_seconds(seen):
 
 @pytest.mark.mistakes
 def test_lesson_1s_check_your_work_reads_app_py_as_it_is_now(seen):
-    shown = seen["lesson 1"]["then"]
+    shown = seen[THEN_KERNEL["app.py changed"]]["then"]
     assert shown["error"] == "AssertionError"
 
 
 @pytest.mark.mistakes
 def test_the_stop_cell_gives_up_after_5_seconds_and_says_why(seen):
-    shown = seen["lesson 3, stop cell"]["then"]
+    shown = seen[THEN_KERNEL["thread reused"]]["then"]
     assert 5 <= shown["seconds"] < 10
     assert shown["stdout"].startswith("Still running after 5 s: `thread` is not")
     assert (shown["stderr"], shown["error"]) == ("", None)

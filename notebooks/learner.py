@@ -1,0 +1,102 @@
+"""What the learner has done, as IPython (which runs a notebook's cells) keeps
+it: their names in user_ns, and the code of each cell they ran in its history
+(the same as In[1:]). And how a check cell prints its line.
+"""
+
+import linecache
+import re
+import sys
+import traceback
+
+from verdicts import CORRECT, NOT_YET, NotAttempted, NotYet, describe
+
+
+class Exercise:
+    """An exercise: the id of its cell in the lesson, its starter (that cell as
+    the lesson gives it), and check(names, cells), which returns the Correct
+    text or raises NotYet or NotAttempted. A check cell calls the exercise, as
+    checks.check_about(), and sees one line: a message may be written over
+    several lines, each line break (and the indent after it) reads as a space.
+    """
+
+    def __init__(self, cell, starter):
+        self.cell, self.starter = cell, starter
+
+    def __call__(self, *_older_notebooks):  # which passed practice and such
+        try:
+            line = f"{CORRECT} {self.check(*ran())}"
+        except (NotYet, NotAttempted) as verdict:
+            line = f"{verdict.label} {verdict}"
+        except Exception as error:  # a check never stops the notebook
+            line = f"{NOT_YET} checking your code raised {describe(error)}."
+        print(re.sub(r"\s*\n\s*", " ", line))
+
+    def untouched(self, code):
+        """Whether a cell's code is the starter, give or take blank space."""
+        return tidy(code) == tidy(self.starter)
+
+
+def tidy(code):
+    return "\n".join(line.rstrip() for line in code.strip().splitlines())
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # not in a notebook
+        return None
+    return get_ipython()
+
+
+def ran():
+    """The learner's names and the code of the cells they ran, oldest first,
+    but for the running check cell."""
+    shell = _shell()
+    if shell is None:  # not in a notebook
+        return {}, []
+    return shell.user_ns, list(shell.history_manager.input_hist_raw[1:-1])
+
+
+def raised(code):
+    """The error that the cell `code` raised when it last ran, or None.
+
+    A syntax error shows in the code itself. IPython's last_execution_result
+    says how the cell run just before this check went. For an earlier cell,
+    the error IPython keeps (sys.last_value) is its error if its traceback
+    runs through that cell's code (IPython keeps each cell's code in linecache).
+    """
+    shell = _shell()
+    if shell is None or code not in shell.history_manager.input_hist_raw:
+        return None
+    python = shell.transform_cell(code)
+    try:
+        compile(python, "your cell", "exec")
+    except SyntaxError as error:
+        return error
+    last = shell.last_execution_result
+    if last is not None and last.info.raw_cell.rstrip("\n") == code:
+        return last.error_before_exec or last.error_in_exec
+    for frame, _ in traceback.walk_tb(getattr(sys, "last_traceback", None)):
+        lines = linecache.getlines(frame.f_code.co_filename)
+        if "".join(lines).rstrip("\n") == python.rstrip("\n"):
+            return sys.last_value
+    return None
+
+
+def last_cell_that_sets(name, cells):
+    """The code of the last cell run that sets `name` (name = ...), or ""."""
+    sets = re.compile(rf"^\s*{name}\s*=(?!=)", re.MULTILINE)
+    return next((code for code in reversed(cells) if sets.search(code)), "")
+
+
+def only_checks(code):
+    """Whether a cell only runs checks, as the check cells do."""
+    lines = [line.strip() for line in code.splitlines() if line.strip()]
+    return all(line == "import checks" or line.startswith("checks.") for line in lines)
+
+
+def cells_after(code, cells):
+    """The cells run after the last one whose code is `code` (none if none is)."""
+    if code not in cells:
+        return []
+    return cells[len(cells) - cells[::-1].index(code) :]

@@ -1,0 +1,100 @@
+"""Asking the learner's Flask app for a page, as the checks do: with Flask's
+test client (no network), or over HTTP. Each returns the Correct text or raises
+NotYet with what to do."""
+
+import contextlib
+import io
+import logging
+
+import requests
+from werkzeug.http import HTTP_STATUS_CODES
+
+from verdicts import NotYet, describe
+
+
+def routes(app):
+    """The addresses an app has routes for, without Flask's own /static."""
+    rules = app.url_map.iter_rules()
+    return sorted(rule.rule for rule in rules if rule.endpoint != "static")
+
+
+def shared_function_name(app, path):
+    """The function name that `path` shares with another route, or None.
+
+    Two functions with one name make Flask raise an error; the route of the
+    second is added all the same, and answers with the first function.
+    """
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    mine = [rule.endpoint for rule in rules if rule.rule.rstrip("/") == path]
+    for endpoint in mine:
+        if sum(rule.endpoint == endpoint for rule in rules) > 1:
+            return endpoint
+    return None
+
+
+def ask(app, path, expected):
+    """GET `path` from the learner's app with Flask's test client."""
+    shared = shared_function_name(app, path)
+    if shared:
+        raise NotYet(f"""your {path} function has the same name as another one,
+            {shared}(), so Flask refused it (the error 'overwriting an existing
+            endpoint function: {shared}'): give it a name of its own, such as
+            {path.strip("/")}().""")
+    saved = app.config["PROPAGATE_EXCEPTIONS"]
+    app.config["PROPAGATE_EXCEPTIONS"] = True  # raise errors, don't log them
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # what the function prints
+            response = app.test_client().get(path)
+    except Exception as error:
+        if "did not return a valid response" not in str(error):
+            raise NotYet(f"your {path} function raised {describe(error)}.") from None
+        reason = " ".join(str(error).split()).split(". ", 1)[-1]  # Flask's words
+        raise NotYet(f"""your {path} function did not return a valid response.
+            {reason} Return the text {expected!r}.""") from None
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = saved
+    if_404 = f'did you add @practice.route("{path}") just above your function?'
+    near = [rule for rule in routes(app) if rule.lower() == path.lower()]
+    if near:  # such as /About for /about
+        if_404 = f'your route is "{near[0]}": routes match letter for letter.'
+    return judge(response, path, expected, if_404)
+
+
+def over_http(server, path):
+    """GET `path` from a server that runs in this kernel, such as practice_server."""
+    logging.disable()  # the server logs nothing on stderr while we ask
+    try:  # its socket is open, so a connect is never refused: no 2 s wait
+        url = f"http://127.0.0.1:{server.port}{path}"
+        return requests.get(url, timeout=(3, 2))  # connect, then read
+    except requests.Timeout:
+        raise NotYet(f"""the server on port {server.port} does not answer: does
+            practice_thread run practice_server.serve_forever?""") from None
+    except requests.ConnectionError as error:
+        raise NotYet(f"""practice_server did not take the request ({describe(error)}):
+            run the exercise cell above again, then this cell.""") from None
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def judge(response, path, expected, if_404):
+    """The verdict on the answer to GET `path`, from a test client or over HTTP."""
+    code, got = response.status_code, response.text
+    if code == 404:
+        raise NotYet(f"GET {path} answered 404 Not Found: {if_404}")
+    if code == 308 and response.headers.get("Location", "").endswith(f"{path}/"):
+        raise NotYet(f"""your route is "{path}/", with a slash at the end, so GET
+            {path} answered 308 Permanent Redirect (Flask's way of saying "ask for
+            {path}/ instead"): routes match exactly, so write "{path}" without the
+            slash.""")
+    if code != 200:
+        name = HTTP_STATUS_CODES.get(code, "")
+        raise NotYet(f"GET {path} answered {code} {name}, expected 200 OK.")
+    if got == expected:
+        return f"GET {path} answers {expected!r}."
+    line = f"GET {path} answered {got!r}, expected {expected!r}"
+    if got.lower() != expected.lower():
+        raise NotYet(line + ".")
+    wrong = [want for have, want in zip(got, expected, strict=False) if have != want]
+    if len(wrong) == 1 and wrong[0].isupper():
+        raise NotYet(line + f" (capital {wrong[0]}).")
+    raise NotYet(line + " (check the capital letters).")
