@@ -3,7 +3,6 @@
 import os
 import queue
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,13 +18,20 @@ import requests
 
 from server import app as server_app
 
+import course
 import lessons
+from bench import free_port  # noqa: F401 (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE = course.lessons()  # the lessons, as notebooks/course.py reads them
+LESSONS = [lesson.path for lesson in COURSE]
 LESSON = {path.stem: path for path in LESSONS}
+EXERCISES = sum(len(lesson.exercises) for lesson in COURSE)
+# What a learner's copy holds besides notebooks/ and server/.
 PROJECT_FILES = [
+    ".gitignore",
+    "lessons.py",
     "README.md",
     "LICENSE",
     "Makefile",
@@ -71,15 +77,7 @@ def client(app):
 def copy_project(destination):
     """The lessons, the package and the files beside them (README, Makefile...),
     where running them cannot touch the repository."""
-    for folder in ("notebooks", "server"):
-        shutil.copytree(
-            ROOT / folder,
-            destination / folder,
-            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-        )
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, destination / name)
-    return destination
+    return lessons.copy_project(ROOT, destination, PROJECT_FILES)
 
 
 def markdown_cells(lesson):
@@ -116,13 +114,6 @@ def solutions(lesson):
     ]
     assert all(blocks), f"a solution cell in {lesson} has no ```python block"
     return [block[1] for block in blocks]
-
-
-def free_port():
-    """A port nothing listens on right now, for tests that must choose one."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Process:
