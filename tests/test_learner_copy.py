@@ -455,18 +455,6 @@ def test_update_after_the_learner_committed_keeps_their_commits_on_a_branch(
     assert git(learner, "status", "--porcelain") == f" M {LESSON_1}\n"
 
 
-def test_update_replaces_a_lesson_broken_by_conflict_markers_and_says_so():
-    published = (ROOT / LESSON_1).read_bytes()
-    broken = b"<<<<<<< Updated upstream\n" + published + b"=======\n>>>>>>> Stash\n"
-    notes = []
-    merged = lessons.merge_lesson(published, broken, published, "01.ipynb", notes)
-    assert merged == published
-    assert notes == [
-        "01.ipynb could not be read as a notebook, so the new version replaces it:"
-        " copy your answers back from the backup."
-    ]
-
-
 def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
     git(tmp_path, "init", "--quiet")
     with pytest.raises(lessons.Problem) as problem:
@@ -476,3 +464,47 @@ def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
         " git branch --set-upstream-to=origin/main (or check out main), then run"
         " this again."
     )
+
+
+# A copy without git history, as GitHub's Download ZIP gives (git archive).
+
+NOT_A_CLONE = (
+    "This folder is not a git clone, so there is no published version to go back"
+    " to or update from: get the project with git clone (see the README), then"
+    " copy your notebooks into it."
+)
+
+
+def archive_copy(tmp_path):
+    """The project's files as `git archive HEAD` would give them: no .git."""
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv*", ".uv", "*cache*", "__pycache__", "test-artifacts", "_site"
+    )
+    return Path(shutil.copytree(ROOT, tmp_path / "archive", ignore=ignore))
+
+
+def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
+    """ruff honours .gitignore only in a git repository: pyproject.toml itself
+    keeps make's folders (.uv, .venv-3.1N) out of `make lint`."""
+    archive = archive_copy(tmp_path)
+    for folder in (".uv/lib", ".venv-3.10/lib"):
+        (archive / folder).mkdir(parents=True)
+        (archive / folder / "installed.py").write_text("import os,sys\nx=1;y = 2\n")
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [ruff, *command, "--no-cache"], cwd=archive, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["update", "reset"])
+def test_update_and_reset_without_git_say_how_to_get_a_clone(tmp_path, command):
+    archive = archive_copy(tmp_path)
+    with pytest.raises(lessons.Problem) as problem:
+        getattr(lessons, command)(archive)
+    assert str(problem.value) == NOT_A_CLONE
+
+
+def test_make_tests_guard_lets_a_copy_without_git_through(tmp_path):
+    assert lessons.unchanged(archive_copy(tmp_path)) == 0
