@@ -89,8 +89,12 @@ lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
+# The test files run on two workers side by side (pytest-xdist), each file
+# whole on one worker, so that its shared kernels and servers stay shared.
+PYTEST_OPTIONS ?= -n 2 --dist loadfile
+
 test: unchanged $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_OPTIONS)
 
 lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff check .
