@@ -48,6 +48,28 @@ SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
 
 
+# Python's own speed, quiet, on the 2-core machine we develop on: PROBE_LOOPS
+# turns of an empty loop (see busy_factor).
+PROBE_LOOPS = 1_000_000
+QUIET_PROBE_SECONDS = 0.04
+
+
+def busy_factor():
+    """How many times slower than quiet this machine runs Python right now (at
+    least 1): an empty loop timed against its quiet time. Tests that bound a
+    time stretch it by this, so that a busy machine (CI, a laptop compiling)
+    keeps the margin a quiet one has."""
+    started = time.perf_counter()
+    for _ in range(PROBE_LOOPS):
+        pass
+    return max(1.0, (time.perf_counter() - started) / QUIET_PROBE_SECONDS)
+
+
+def within(seconds, quiet_bound):
+    """Whether `seconds` is within `quiet_bound`, stretched by busy_factor()."""
+    return seconds < quiet_bound * busy_factor()
+
+
 def pytest_collection_modifyitems(items):
     """Tests marked run_last go to the end of the session, in their order."""
     items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
