@@ -32,6 +32,7 @@ from conftest import (
 )
 from verdicts import CORRECT, NOT_ATTEMPTED
 
+pytestmark = pytest.mark.lessons
 RUN_SECONDS = 60
 START = "web_server = make_server("
 STOP = "web_server.shutdown()\nthread.join(timeout=5)"
