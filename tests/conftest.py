@@ -51,23 +51,27 @@ STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
 # Python's own speed, quiet, on the 2-core machine we develop on: PROBE_LOOPS
 # turns of an empty loop (see busy_factor).
 PROBE_LOOPS = 1_000_000
-QUIET_PROBE_SECONDS = 0.04
+QUIET_PROBE_SECONDS = 0.03
 
 
 def busy_factor():
-    """How many times slower than quiet this machine runs Python right now (at
-    least 1): an empty loop timed against its quiet time. Tests that bound a
-    time stretch it by this, so that a busy machine (CI, a laptop compiling)
-    keeps the margin a quiet one has."""
+    """How many times slower than quiet this machine runs right now (at least
+    1): the larger of an empty loop timed against its quiet time and the load
+    average per core (the loop alone is too short to see a crowded machine).
+    Tests that bound a time stretch it by this, so that a busy machine (CI, a
+    laptop compiling, other people's tests) keeps the margin a quiet one has."""
     started = time.perf_counter()
     for _ in range(PROBE_LOOPS):
         pass
-    return max(1.0, (time.perf_counter() - started) / QUIET_PROBE_SECONDS)
+    loop = (time.perf_counter() - started) / QUIET_PROBE_SECONDS
+    load = os.getloadavg()[0] / os.cpu_count() if hasattr(os, "getloadavg") else 1
+    return max(1.0, loop, load)
 
 
-def within(seconds, quiet_bound):
-    """Whether `seconds` is within `quiet_bound`, stretched by busy_factor()."""
-    return seconds < quiet_bound * busy_factor()
+def within(seconds, quiet_bound, before=1.0):
+    """Whether `seconds` is within `quiet_bound`, stretched by busy_factor()
+    now or by `before` (busy_factor() when the timing started), the larger."""
+    return seconds < quiet_bound * max(before, busy_factor())
 
 
 def pytest_collection_modifyitems(items):
