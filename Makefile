@@ -89,8 +89,15 @@ lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
+# The test files run on two workers side by side (pytest-xdist), each file
+# whole on one worker, so that its shared kernels and servers stay shared.
+# Then every lesson with nbmake, one after another (the README's by-hand test
+# command): they write the same server/ package, so never beside the tests.
+PYTEST_OPTIONS ?= -n 2 --dist loadfile
+
 test: unchanged $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_OPTIONS)
+	$(BIN)/pytest notebooks
 
 lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff check .

@@ -19,14 +19,16 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-# nbformat and nbclient are imported where they are needed: loading them takes
-# seconds, which `reset` and `make test`'s guard do without.
+from notebooks import course
+from notebooks.verdicts import CORRECT, LABELS, NOT_YET
+
+# nbformat and nbclient are imported where they are needed (see load_nbformat):
+# loading them takes seconds, which `reset` and `make test`'s guard do without.
 
 ROOT = Path(__file__).resolve().parent
-LESSON_GLOB = "notebooks/[0-9][0-9]_*.ipynb"
+LESSON_GLOB = f"notebooks/{course.GLOB}"
 BACKUPS = "lesson-backups"  # not hidden: JupyterLab shows it, to copy from
 CELL_SECONDS = 30  # `progress` stops a cell still running after this long
-VERDICTS = ("Correct:", "Not yet:", "Not attempted:")
 
 
 RELOAD = (
@@ -43,8 +45,18 @@ def tags(cell):
     return cell.get("metadata", {}).get("tags", [])
 
 
+def load_nbformat():
+    """nbformat, imported now. It checks notebooks with jsonschema, which would
+    first compile dozens of grammars for web addresses (rfc3987_syntax, which
+    JupyterLab brings): a second and more, for a check no notebook needs."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+    import nbformat
+
+    return nbformat
+
+
 def lesson_paths(root):
-    return sorted(root.glob(LESSON_GLOB))
+    return [lesson.path for lesson in course.lessons(root / "notebooks")]
 
 
 # progress ------------------------------------------------------------------
@@ -64,11 +76,7 @@ def progress(root=ROOT, cell_seconds=CELL_SECONDS):
     correct = total = 0
     todo = None  # the first lesson with an exercise left to do
     with tempfile.TemporaryDirectory(prefix="lessons-progress-") as scratch:
-        project = Path(scratch)
-        ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
-        for folder in ("notebooks", "server"):
-            if (root / folder).is_dir():
-                shutil.copytree(root / folder, project / folder, ignore=ignore)
+        project = copy_project(root, Path(scratch))
         for path in lesson_paths(project):
             print(f"\n{path.name}")
             notebook = run_lesson(path, project, cell_seconds)
@@ -77,9 +85,9 @@ def progress(root=ROOT, cell_seconds=CELL_SECONDS):
                 print(f"  Exercise {number}: {line}")
             for error in errors:
                 print(f"  {error}")
-            correct += sum(line.startswith("Correct:") for line in lines)
+            correct += sum(line.startswith(CORRECT) for line in lines)
             total += len(lines)
-            if todo is None and not all(line.startswith("Correct:") for line in lines):
+            if todo is None and not all(line.startswith(CORRECT) for line in lines):
                 todo = path.name
     print(f"\n{correct} of {total} exercises correct.")
     if todo:
@@ -89,28 +97,75 @@ def progress(root=ROOT, cell_seconds=CELL_SECONDS):
     return correct, total
 
 
-def run_lesson(path, project, cell_seconds):
-    """Restart & Run All `path` in a new kernel, going on after errors.
+# running a lesson: the one runner, for `progress` and the tests ------------
 
-    `import server` in the kernel finds the scratch copy's package first.
-    """
-    import nbformat
+
+def copy_project(root, destination, files=()):
+    """Copy notebooks/ and server/ of `root`, and the `files` beside them, into
+    `destination`, where running the lessons cannot touch `root`."""
+    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+    for folder in ("notebooks", "server"):
+        if (root / folder).is_dir():
+            shutil.copytree(root / folder, destination / folder, ignore=ignore)
+    for name in files:
+        shutil.copy2(root / name, destination / name)
+    return destination
+
+
+def kernel_env(project, **more):
+    """The environment of a lesson's kernel: `import server` finds `project`'s
+    package first (whether or not the project is installed), plus `more`."""
+    paths = [str(project), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths)), **more}
+
+
+def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, local=False, **more):
+    """An nbclient client that runs `notebook` as JupyterLab does: the python3
+    kernel, in `project`/notebooks; a cell still running after `cell_seconds`
+    is interrupted, as the stop button does, and the run goes on after errors
+    (`more` changes any of that, such as allow_errors=False). `local`: over
+    local (ipc) sockets of its own, so that kernels started side by side never
+    take the same port (not on Windows)."""
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=cell_seconds,
-        interrupt_on_timeout=True,
-        allow_errors=True,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    paths = [str(project), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
+    if local:
+        from jupyter_client.manager import AsyncKernelManager
+
+        more.setdefault(
+            "km",
+            AsyncKernelManager(
+                kernel_name="python3", transport="ipc", ip=str(project / "kernel")
+            ),
+        )
+    settings = {
+        "timeout": cell_seconds,
+        "interrupt_on_timeout": True,
+        "allow_errors": True,
+        "kernel_name": "python3",
+        "record_timing": False,
+        "resources": {"metadata": {"path": str(project / "notebooks")}},
+    }
+    return NotebookClient(notebook, **{**settings, **more})
+
+
+async def run_all(client, project, then=None, **env):
+    """Restart & Run All `client`'s notebook in a new kernel, with `project`'s
+    kernel_env (plus `env`); the notebook keeps what each cell printed. Then,
+    in the same kernel, `await then(client)`; returns what it returned."""
     # The kernel's own log (such as its warning about TCP) would only be noise.
-    asyncio.run(client.async_execute(env=env, stderr=subprocess.DEVNULL))
+    async with client.async_setup_kernel(
+        env=kernel_env(project, **env), stderr=subprocess.DEVNULL
+    ):
+        for index, cell in enumerate(client.nb.cells):
+            await client.async_execute_cell(cell, index)
+        return await then(client) if then else None
+
+
+def run_lesson(path, project, cell_seconds=CELL_SECONDS):
+    """Restart & Run All the lesson at `path`, going on after errors; the
+    notebook, with what each cell printed. `import server` finds `project`'s."""
+    notebook = load_nbformat().read(path, as_version=4)
+    asyncio.run(run_all(lesson_client(notebook, project, cell_seconds), project))
     return notebook
 
 
@@ -126,17 +181,17 @@ def verdicts(notebook, number, cell_seconds):
         printed = "".join(out.get("text", "") for out in cell.outputs)
         error = next((out for out in cell.outputs if out.output_type == "error"), None)
         if "check" in tags(cell):
-            said = [line for line in printed.splitlines() if line.startswith(VERDICTS)]
+            said = [line for line in printed.splitlines() if line.startswith(LABELS)]
             if said:
                 lines.append(said[0])
             elif error:
                 lines.append(
-                    f"Not yet: the check stopped with {error.ename}: make the"
+                    f"{NOT_YET} the check stopped with {error.ename}: make the"
                     " exercise cell above run without an error."
                 )
             else:
                 lines.append(
-                    "Not yet: the check printed no verdict: run the lesson in"
+                    f"{NOT_YET} the check printed no verdict: run the lesson in"
                     " JupyterLab to see why."
                 )
             continue  # an error in a check comes from the exercise above it
@@ -390,8 +445,7 @@ def merge_lesson(before, mine, theirs, name, notes):
 
     Returns the merged notebook as bytes; `notes` gets a line per thing to know.
     """
-    import nbformat
-
+    nbformat = load_nbformat()
     try:
         mine_nb = nbformat.reads(mine.decode("utf-8"), as_version=4)
         theirs_nb = nbformat.reads(theirs.decode("utf-8"), as_version=4)

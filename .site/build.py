@@ -48,7 +48,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+sys.path.insert(0, str(ROOT / "notebooks"))  # the lessons' course.py
+import course  # noqa: E402
+
+LESSONS = [lesson.path for lesson in course.lessons(ROOT / "notebooks")]
 # Sphinx writes this file into every HTML build: an OUTPUT holding it is ours to
 # replace; any other non-empty folder is left alone.
 MARKER = ".buildinfo"

@@ -8,10 +8,14 @@ temporary folder and runs Sphinx there with this file. Why Sphinx with myst-nb
 """
 
 import re
+import sys
 from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
+
+sys.path.insert(0, str(Path(__file__).parent / "notebooks"))  # the lessons' course.py
+import course  # noqa: E402
 
 project = "Your first web server"
 root_doc = "index"  # the landing page, .site/index.md
@@ -24,7 +28,7 @@ include_patterns = [
     "README.md",
     "CONTRIBUTING.md",
     "LICENSE.md",
-    "notebooks/[0-9][0-9]_*.ipynb",
+    f"notebooks/{course.GLOB}",
 ]
 # The committed notebooks, outputs and all: never executed again here.
 nb_execution_mode = "off"
@@ -102,7 +106,7 @@ def describe(doctree, title):
         if len(text) > DESCRIPTION_CHARACTERS:
             text = text[: DESCRIPTION_CHARACTERS - 1].rsplit(" ", 1)[0] + "…"
         return text
-    about = f"{project}: a beginner's Python lesson in three Jupyter notebooks."
+    about = f"{project}: a beginner's Python lesson, one Jupyter notebook at a time."
     return about if title == project else f"{title}. {about}"
 
 

@@ -9,20 +9,18 @@ Kaggle Learn's exercises (learntools) work this way.
 """
 
 import re
-import runpy
 import threading
-from pathlib import Path
 
 import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
 import probe
+from course import LessonSkipped, ready_for_lesson  # noqa: F401 (lessons' first cell)
 from learner import Exercise, cells_after, last_cell_that_sets, only_checks, raised
 from verdicts import NotAttempted, NotYet
 from verdicts import describe as _describe
 
-SERVER = Path(__file__).resolve().parent.parent / "server"
 AN_APP = "a Flask app, made with practice = Flask(__name__)"
 MAKE_SERVER = 'make_server("127.0.0.1", 0, practice)'
 STOP = "call practice_server.shutdown(), then practice_thread.join()"
@@ -331,59 +329,3 @@ check_practice_stopped = PracticeStopped("03-29", PRACTICE_STOPPED)
 
 # Every exercise, by the name of its check: {"check_about": check_about, ...}
 EXERCISES = {name: it for name, it in globals().items() if isinstance(it, Exercise)}
-
-
-# The first cell of lessons 2 and 3.
-
-
-class LessonSkipped(Exception):
-    """Stops a lesson whose earlier lessons have not run; Jupyter shows one line."""
-
-    def _render_traceback_(self):  # IPython shows this instead of a traceback
-        return [str(self)]
-
-
-READY = {
-    2: "Ready: lesson 1 has written server/.",
-    3: "Ready: lessons 1 and 2 have written server/.",
-}
-
-
-def ready_for_lesson(number):
-    """Stop the lesson with one sentence unless the earlier lessons wrote server/."""
-    if number not in READY:
-        raise ValueError(f"there is no check for lesson {number}")
-    init = SERVER / "__init__.py"
-    try:
-        source = init.read_text(encoding="utf-8")
-        compile(source, init, "exec")
-    except (OSError, SyntaxError, ValueError):
-        source = ""  # missing or broken counts as empty
-    if not source.strip():
-        raise LessonSkipped(
-            "server/__init__.py is missing or broken:"
-            " run lesson 1 (01_hello_world.ipynb) first."
-        )
-    if number == 3:
-        problem = _app_py_problem()
-        if problem:
-            raise LessonSkipped(f"server/app.py {problem}.")
-    print(READY[number])
-
-
-def _app_py_problem():
-    """What is wrong with server/app.py, as lesson 3 needs it; or None."""
-    run = "run lesson 2 (02_good_evening.ipynb)"
-    try:  # run app.py on its own, not as a part of the server package
-        app = runpy.run_path(str(SERVER / "app.py")).get("app")
-        if not isinstance(app, Flask):
-            return f"is empty or broken (it defines no app): {run} first"
-        app.testing = True  # an error in a route is raised here, not logged
-        evening, home = app.test_client().get("/evening"), app.test_client().get("/")
-    except Exception as error:
-        return f"is empty or broken ({_describe(error)}): {run} first"
-    if evening.status_code != 200 or evening.text != "Good evening":
-        return f"has no /evening route yet: {run} first"
-    if home.status_code != 200 or home.text != "Hello world":
-        return f"does not answer GET / with 'Hello world': {run} again"
-    return None

@@ -3,7 +3,6 @@
 import os
 import queue
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,13 +18,20 @@ import requests
 
 from server import app as server_app
 
+import course
 import lessons
+from bench import free_port  # noqa: F401 (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE = course.lessons()  # the lessons, as notebooks/course.py reads them
+LESSONS = [lesson.path for lesson in COURSE]
 LESSON = {path.stem: path for path in LESSONS}
+EXERCISES = sum(len(lesson.exercises) for lesson in COURSE)
+# What a learner's copy holds besides notebooks/ and server/.
 PROJECT_FILES = [
+    ".gitignore",
+    "lessons.py",
     "README.md",
     "LICENSE",
     "Makefile",
@@ -40,6 +46,32 @@ PROJECT_FILES = [
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\n")
+
+
+# Python's own speed, quiet, on the 2-core machine we develop on: PROBE_LOOPS
+# turns of an empty loop (see busy_factor).
+PROBE_LOOPS = 1_000_000
+QUIET_PROBE_SECONDS = 0.03
+
+
+def busy_factor():
+    """How many times slower than quiet this machine runs right now (at least
+    1): the larger of an empty loop timed against its quiet time and the load
+    average per core (the loop alone is too short to see a crowded machine).
+    Tests that bound a time stretch it by this, so that a busy machine (CI, a
+    laptop compiling, other people's tests) keeps the margin a quiet one has."""
+    started = time.perf_counter()
+    for _ in range(PROBE_LOOPS):
+        pass
+    loop = (time.perf_counter() - started) / QUIET_PROBE_SECONDS
+    load = os.getloadavg()[0] / os.cpu_count() if hasattr(os, "getloadavg") else 1
+    return max(1.0, loop, load)
+
+
+def within(seconds, quiet_bound, before=1.0):
+    """Whether `seconds` is within `quiet_bound`, stretched by busy_factor()
+    now or by `before` (busy_factor() when the timing started), the larger."""
+    return seconds < quiet_bound * max(before, busy_factor())
 
 
 def pytest_collection_modifyitems(items):
@@ -71,15 +103,7 @@ def client(app):
 def copy_project(destination):
     """The lessons, the package and the files beside them (README, Makefile...),
     where running them cannot touch the repository."""
-    for folder in ("notebooks", "server"):
-        shutil.copytree(
-            ROOT / folder,
-            destination / folder,
-            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-        )
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, destination / name)
-    return destination
+    return lessons.copy_project(ROOT, destination, PROJECT_FILES)
 
 
 def markdown_cells(lesson):
@@ -116,13 +140,6 @@ def solutions(lesson):
     ]
     assert all(blocks), f"a solution cell in {lesson} has no ```python block"
     return [block[1] for block in blocks]
-
-
-def free_port():
-    """A port nothing listens on right now, for tests that must choose one."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Process:

@@ -19,27 +19,22 @@ import ast
 import asyncio
 import importlib.util
 import math
-import os
 import re
-import sys
 import threading
 import time
 from typing import NamedTuple
 
 import nbformat
 import pytest
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from werkzeug.serving import BaseWSGIServer
 
+import learner
+import lessons
 from conftest import LESSON, ROOT, copy_project, has_tag, solutions
+from verdicts import CORRECT, LABELS, NOT_ATTEMPTED, NOT_YET
 
 NOTEBOOKS = ROOT / "notebooks"
-sys.path.insert(0, str(NOTEBOOKS))  # checks.py's own modules, as in a lesson
-
-import learner  # noqa: E402
-from verdicts import CORRECT, LABELS, NOT_ATTEMPTED, NOT_YET  # noqa: E402
 
 
 def load_checks(project=ROOT):
@@ -529,23 +524,6 @@ class Kernel:
         return seen
 
 
-def notebook_client(project, notebook):
-    """How the tests run cells: nbclient, a kernel of its own, in notebooks/."""
-    return NotebookClient(
-        notebook,
-        # Local sockets, each kernel its own: kernels started side by side over
-        # TCP may pick the same port.
-        km=AsyncKernelManager(
-            kernel_name="python3", transport="ipc", ip=str(project / "kernel")
-        ),
-        timeout=60,
-        allow_errors=True,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(project / "notebooks")}},
-    )
-
-
 def cells_of(code):
     return [code] if isinstance(code, str) else code
 
@@ -559,10 +537,11 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
     `probe`, under "refusal seconds", how long a refused connect took; under
     "then", what `then(kernel)` returned.
     """
-    client = notebook_client(project, new_notebook(cells=[new_code_cell()]))
-    env = {**os.environ, "PYTHONPATH": str(project)}
-    if ipythondir:
-        env["IPYTHONDIR"] = str(ipythondir)
+    notebook = new_notebook(cells=[new_code_cell()])
+    client = lessons.lesson_client(notebook, project, 60, local=True)
+    env = lessons.kernel_env(
+        project, **({"IPYTHONDIR": str(ipythondir)} if ipythondir else {})
+    )
     seen = {}
     started = time.monotonic()
     async with client.async_setup_kernel(env=env):
@@ -800,140 +779,3 @@ def test_the_stop_cell_gives_up_after_5_seconds_and_says_why(seen):
     assert 5 <= shown["seconds"] < 10
     assert shown["stdout"].startswith("Still running after 5 s: `thread` is not")
     assert (shown["stderr"], shown["error"]) == ("", None)
-
-
-LESSON_1_APP = """from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/")
-def hello():
-    return "Hello world"
-"""
-EVENING_ONLY_APP = """from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/evening")
-def evening():
-    return "Good evening"
-"""
-LESSON_2 = "run lesson 2 (02_good_evening.ipynb)"
-NEEDS_LESSON_1 = (
-    "server/__init__.py is missing or broken:"
-    " run lesson 1 (01_hello_world.ipynb) first."
-)
-
-# A lesson, what is in a file in server/ (None: the file is missing), and the
-# sentence the lesson stops with.
-SKIPPED = {
-    "2: no __init__.py": (2, "__init__.py", None, NEEDS_LESSON_1),
-    "2: empty __init__.py": (2, "__init__.py", "\n", NEEDS_LESSON_1),
-    "2: broken __init__.py": (
-        2,
-        "__init__.py",
-        "from server.app import",
-        NEEDS_LESSON_1,
-    ),
-    "3: empty __init__.py": (3, "__init__.py", "", NEEDS_LESSON_1),
-    "3: lesson 1's app.py": (
-        3,
-        "app.py",
-        LESSON_1_APP,
-        f"server/app.py has no /evening route yet: {LESSON_2} first.",
-    ),
-    "3: empty app.py": (
-        3,
-        "app.py",
-        "",
-        f"server/app.py is empty or broken (it defines no app): {LESSON_2} first.",
-    ),
-    "3: app.py that raises": (
-        3,
-        "app.py",
-        "app = Flask(__name__)\n",
-        "server/app.py is empty or broken (NameError: name 'Flask' is not defined):"
-        f" {LESSON_2} first.",
-    ),
-    "3: app.py with a syntax error": (
-        3,
-        "app.py",
-        "app = Flask(\n",
-        "server/app.py is empty or broken (SyntaxError: '(' was never closed"
-        f" (app.py, line 1)): {LESSON_2} first.",
-    ),
-    "3: app.py without a home page": (
-        3,
-        "app.py",
-        EVENING_ONLY_APP,
-        f"server/app.py does not answer GET / with 'Hello world': {LESSON_2} again.",
-    ),
-}
-
-
-@pytest.fixture
-def project(tmp_path):
-    """A copy of the lessons and server/, where tests may break server/."""
-    return copy_project(tmp_path)
-
-
-@pytest.fixture
-def copied(project):
-    """checks.py of the copy: its ready_for_lesson looks at the copy's server/."""
-    return load_checks(project)
-
-
-@pytest.mark.parametrize(
-    ("lesson", "name", "text", "sentence"), list(SKIPPED.values()), ids=list(SKIPPED)
-)
-def test_a_skipped_lesson_stops_with_one_sentence(
-    lesson, name, text, sentence, project, copied
-):
-    file = project / "server" / name
-    if text is None:
-        file.unlink()
-    else:
-        file.write_text(text)
-    with pytest.raises(copied.LessonSkipped) as skipped:
-        copied.ready_for_lesson(lesson)
-    assert str(skipped.value) == sentence
-    assert skipped.value._render_traceback_() == [sentence]  # all Jupyter shows
-
-
-def server_modules():
-    """The server package's modules Python has imported, by name."""
-    return {
-        name: module
-        for name, module in sys.modules.items()
-        if name == "server" or name.startswith("server.")
-    }
-
-
-@pytest.mark.parametrize(
-    ("lesson", "ready"),
-    [
-        (2, "Ready: lesson 1 has written server/."),
-        (3, "Ready: lessons 1 and 2 have written server/."),
-    ],
-)
-def test_a_lesson_whose_files_are_in_place_is_ready(
-    lesson, ready, project, copied, capsys
-):
-    modules, files = server_modules(), sorted((project / "server").iterdir())
-    copied.ready_for_lesson(lesson)
-    assert capsys.readouterr() == (f"{ready}\n", "")
-    assert server_modules() == modules  # app.py was run on its own, not imported
-    assert sorted((project / "server").iterdir()) == files  # and left nothing behind
-
-
-def test_lesson_2_does_not_need_lesson_2s_app_py(project, copied, capsys):
-    (project / "server" / "app.py").write_text("")
-    copied.ready_for_lesson(2)
-    assert capsys.readouterr().out == "Ready: lesson 1 has written server/.\n"
-
-
-def test_an_unknown_lesson_is_our_mistake(copied):
-    with pytest.raises(ValueError):
-        copied.ready_for_lesson(4)

@@ -14,6 +14,7 @@ from conftest import (
     free_port,
     start_server,
     wait_until_listening,
+    within,
 )
 
 HTML = "text/html; charset=utf-8"
@@ -134,7 +135,7 @@ def test_a_signal_stops_it_at_once_and_cleanly(signum):
     finally:
         process.stop()
     assert code == 0
-    assert seconds < 3
+    assert within(seconds, 3), seconds
     assert "Traceback" not in process.stderr
 
 
@@ -153,7 +154,7 @@ def test_ctrl_c_stops_it_even_when_started_ignoring_ctrl_c():
     finally:
         process.stop()
     assert code == 0
-    assert seconds < 3
+    assert within(seconds, 3), seconds
 
 
 def idle_connections(port, count):
@@ -179,7 +180,7 @@ def test_a_signal_stops_it_at_once_with_idle_connections_open(signum):
             sock.close()
         process.stop()
     assert code == 0
-    assert seconds < 3
+    assert within(seconds, 3), seconds
     assert "Traceback" not in process.stderr
 
 

@@ -2,13 +2,15 @@
 with real git and real kernels, in a temporary folder.
 
 The module builds one story once (see `story`): a bare repository made from
-this project; a learner's clone, with answers typed into the exercises and
-run, outputs saved (lesson 1 right, lesson 2 wrong, lesson 3 untouched), a
-note and an experiment added; a maintainer who publishes new text and a new
-exercise starter; then the learner's progress, update, update again, reset of
-one lesson and reset of all. Each test checks one thing seen. Kernels make it
-cost about 15 s, so it is marked `learner_copy` (pytest -m "not learner_copy"
-leaves it out; plain pytest, as in CI, runs it).
+this project's files, copied as a ZIP download has them (no git history); a
+learner's clone, with answers typed into the exercises and their outputs
+saved (lesson 1 right, lesson 2 wrong, the others untouched), a note and an
+experiment added; a maintainer who publishes new text and a new exercise
+starter; then the learner's progress, update, update again, reset of one
+lesson and reset of all. Each test checks one thing seen. Its kernels are
+those of `progress` alone; still, it is marked `learner_copy` (pytest -m "not
+learner_copy" leaves it out; plain pytest, as in CI, runs it). The rules of
+update's merge, one by one, are in tests/test_merge.py.
 """
 
 import contextlib
@@ -19,14 +21,15 @@ import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbformat.v4 import new_output
 
 import lessons
-from conftest import ROOT, has_tag, solutions
+from conftest import COURSE, EXERCISES, ROOT, copy_project, has_tag, solutions
+from verdicts import CORRECT, NOT_ATTEMPTED, NOT_YET
 
 pytestmark = pytest.mark.learner_copy
 
@@ -99,13 +102,10 @@ def make(cwd, *args):
 
 
 def bare_repository(tmp):
-    """A bare repository holding this project as it is in the working tree."""
-    project = tmp / "project"
-    files = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    for name in filter(None, files.split("\0")):
-        if (ROOT / name).is_file():
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, project / name)
+    """A bare repository holding this project's files as a copy without git
+    history (a ZIP download) has them: nothing here asks git about ROOT."""
+    project = copy_project(tmp / "project")
+    assert not (project / ".git").exists()
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "--message", "The lessons")
@@ -122,31 +122,34 @@ def edit(path, changes):
     nbformat.write(notebook, path)
 
 
-def type_answers_and_run(learner, scratch):
-    """Lesson 1 right, lesson 2 wrong plus a note and an experiment; both run
-    with their outputs saved, as JupyterLab does. Lesson 3 stays untouched.
-
-    To save time the two run side by side, lesson 2 in a scratch copy of the
-    clone (its server/ as lesson 1 leaves it); server/ ends as published.
-    """
+def type_answers_and_run(learner):
+    """Lesson 1 right, lesson 2 wrong plus a note and an experiment, with the
+    outputs saved as JupyterLab would have them after running those cells (the
+    check's line, the experiment's error); no kernel needed. The other lessons
+    stay untouched; `progress` runs them all for real."""
     edit(learner / LESSON_1, {"01-15": RIGHT})
     edit(learner / LESSON_2, {"02-14": WRONG})
-    notebook = nbformat.read(learner / LESSON_2, as_version=4)
-    after_check = [cell.id for cell in notebook.cells].index("02-15") + 1
-    notebook.cells[after_check:after_check] = [
-        nbformat.v4.new_markdown_cell(NOTE),
-        nbformat.v4.new_code_cell(EXPERIMENT),
-    ]
-    nbformat.write(notebook, learner / LESSON_2)
-    shutil.copytree(learner, scratch, ignore=shutil.ignore_patterns(".git"))
-    with ThreadPoolExecutor(2) as pool:
-        runs = {
-            LESSON_1: pool.submit(lessons.run_lesson, learner / LESSON_1, learner, 60),
-            LESSON_2: pool.submit(lessons.run_lesson, scratch / LESSON_2, scratch, 60),
-        }
-        for name, ran in runs.items():
-            nbformat.write(ran.result(timeout=90), learner / name)
-    git(learner, "checkout", "--", "server")
+    for name, check_id, line in [
+        (LESSON_1, "01-16", f"{CORRECT} GET /about answers 'About this server'."),
+        (LESSON_2, "02-15", f"{NOT_YET} GET /morning answers 'Good evening'."),
+    ]:
+        notebook = nbformat.read(learner / name, as_version=4)
+        for cell in notebook.cells:
+            if cell.id == check_id:
+                cell.outputs = [new_output("stream", name="stdout", text=line + "\n")]
+        if name == LESSON_2:
+            after_check = [cell.id for cell in notebook.cells].index(check_id) + 1
+            experiment = nbformat.v4.new_code_cell(EXPERIMENT)
+            experiment.outputs = [
+                new_output(
+                    "error", ename="ZeroDivisionError", evalue="division by zero"
+                )
+            ]
+            notebook.cells[after_check:after_check] = [
+                nbformat.v4.new_markdown_cell(NOTE),
+                experiment,
+            ]
+        nbformat.write(notebook, learner / name)
 
 
 def publish(maintainer, changes, message):
@@ -224,10 +227,12 @@ def story(tmp_path_factory):
     learner, maintainer = tmp / "learner", tmp / "maintainer"
     seen = {"learner": learner, "maintainer": maintainer}
 
-    type_answers_and_run(learner, tmp / "scratch")
+    type_answers_and_run(learner)
     seen["answered"] = notebooks_in(learner)
     before = tree_hash(learner)
+    hangs = progress_with_a_cell_that_hangs(tmp / "hangs")  # side by side
     seen["progress"] = said(lessons.progress, learner)
+    seen["hangs"] = hangs.communicate(timeout=120)[0]
     seen["progress changed files"] = tree_hash(learner) != before
     seen["make test"] = make(learner, "test")
 
@@ -257,27 +262,29 @@ def story(tmp_path_factory):
 MARKS = [".installed", ".installed-dev"]
 
 
+ANSWERED = {"01-15": CORRECT, "02-14": NOT_YET}  # the rest: not attempted
+
+
 def test_progress_prints_each_exercise_verdict_and_the_total(story):
     lines = story["progress"].splitlines()
     verdicts = [line for line in lines if line.startswith("  Exercise")]
-    assert [line.split(":")[0:2] for line in verdicts] == [
-        ["  Exercise 1", " Correct"],
-        ["  Exercise 1", " Not yet"],
-        ["  Exercise 2", " Not attempted"],
-        ["  Exercise 1", " Not attempted"],
-        ["  Exercise 2", " Not attempted"],
+    assert [line.split(": ")[:2] for line in verdicts] == [
+        [f"  Exercise {number}", ANSWERED.get(cell_id, NOT_ATTEMPTED)[:-1]]
+        for lesson in COURSE
+        for number, cell_id in enumerate(lesson.exercises, start=1)
     ]
-    assert "1 of 5 exercises correct." in lines
+    assert f"1 of {EXERCISES} exercises correct." in lines
     assert lines[-1] == (
         "Next: open 02_good_evening.ipynb in JupyterLab (make lab) and try its"
         " exercises."
     )
 
 
-def code_cell_number(notebook, source):
-    """The number JupyterLab shows, after Run All, beside the cell with `source`."""
-    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    return sources.index(source) + 1
+def code_cell_number(notebook, source, cell_id=None):
+    """The number JupyterLab shows, after Run All, beside the cell with `source`
+    (or with the id `cell_id`)."""
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return [c.id if cell_id else c.source for c in cells].index(cell_id or source) + 1
 
 
 def test_progress_names_a_cell_that_raises_outside_the_exercises(story):
@@ -384,21 +391,38 @@ def test_reset_leaves_a_clean_copy(story):
     assert story["status after reset"] == ""
 
 
-def test_progress_stops_a_cell_that_hangs(tmp_path):
-    (tmp_path / "notebooks").mkdir()
-    shutil.copy2(ROOT / LESSON_1, tmp_path / LESSON_1)
-    shutil.copy2(ROOT / "notebooks" / "checks.py", tmp_path / "notebooks")
-    shutil.copytree(ROOT / "server", tmp_path / "server")
-    hangs = "import time\n\ntime.sleep(60)"
-    edit(tmp_path / LESSON_1, {"01-15": hangs})
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert lessons.progress(tmp_path, cell_seconds=1) == (0, 1)
-    number = code_cell_number(nbformat.read(tmp_path / LESSON_1, as_version=4), hangs)
+HANGS = "import time\n\ntime.sleep(60)"
+PROGRESS_STOPPING_AFTER_1_S = (
+    "import sys\nfrom pathlib import Path\n\nimport lessons\n\n"
+    "lessons.progress(Path(sys.argv[1]), cell_seconds=1)"
+)
+
+
+def progress_with_a_cell_that_hangs(folder):
+    """Start progress, stopping cells after 1 s, on lesson 1 alone with its
+    exercise cell waiting forever, in a Python of its own (so that it runs
+    beside the story's); the process, printing what progress prints."""
+    (folder / "notebooks").mkdir(parents=True)
+    for name in (LESSON_1, "notebooks/checks.py", "notebooks/course.py"):
+        shutil.copy2(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "server", folder / "server")
+    edit(folder / LESSON_1, {"01-15": HANGS})
+    return subprocess.Popen(
+        [sys.executable, "-c", PROGRESS_STOPPING_AFTER_1_S, str(folder)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_progress_stops_a_cell_that_hangs(story):
+    printed = story["hangs"].splitlines()
+    assert f"0 of {len(COURSE[0].exercises)} exercises correct." in printed
+    number = code_cell_number(nbformat.read(ROOT / LESSON_1, as_version=4), "", "01-15")
     assert (
         f"  Your exercise in code cell {number} was still running after 1 s, so it"
         " was stopped: fix it in JupyterLab and run it again."
-    ) in printed.getvalue().splitlines()
+    ) in printed
 
 
 def test_every_exercise_cell_has_an_id_that_update_can_match(story):
@@ -432,18 +456,6 @@ def test_update_after_the_learner_committed_keeps_their_commits_on_a_branch(
     assert git(learner, "status", "--porcelain") == f" M {LESSON_1}\n"
 
 
-def test_update_replaces_a_lesson_broken_by_conflict_markers_and_says_so():
-    published = (ROOT / LESSON_1).read_bytes()
-    broken = b"<<<<<<< Updated upstream\n" + published + b"=======\n>>>>>>> Stash\n"
-    notes = []
-    merged = lessons.merge_lesson(published, broken, published, "01.ipynb", notes)
-    assert merged == published
-    assert notes == [
-        "01.ipynb could not be read as a notebook, so the new version replaces it:"
-        " copy your answers back from the backup."
-    ]
-
-
 def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
     git(tmp_path, "init", "--quiet")
     with pytest.raises(lessons.Problem) as problem:
@@ -453,3 +465,47 @@ def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
         " git branch --set-upstream-to=origin/main (or check out main), then run"
         " this again."
     )
+
+
+# A copy without git history, as GitHub's Download ZIP gives (git archive).
+
+NOT_A_CLONE = (
+    "This folder is not a git clone, so there is no published version to go back"
+    " to or update from: get the project with git clone (see the README), then"
+    " copy your notebooks into it."
+)
+
+
+def archive_copy(tmp_path):
+    """The project's files as `git archive HEAD` would give them: no .git."""
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv*", ".uv", "*cache*", "__pycache__", "test-artifacts", "_site"
+    )
+    return Path(shutil.copytree(ROOT, tmp_path / "archive", ignore=ignore))
+
+
+def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
+    """ruff honours .gitignore only in a git repository: pyproject.toml itself
+    keeps make's folders (.uv, .venv-3.1N) out of `make lint`."""
+    archive = archive_copy(tmp_path)
+    for folder in (".uv/lib", ".venv-3.10/lib"):
+        (archive / folder).mkdir(parents=True)
+        (archive / folder / "installed.py").write_text("import os,sys\nx=1;y = 2\n")
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [ruff, *command, "--no-cache"], cwd=archive, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["update", "reset"])
+def test_update_and_reset_without_git_say_how_to_get_a_clone(tmp_path, command):
+    archive = archive_copy(tmp_path)
+    with pytest.raises(lessons.Problem) as problem:
+        getattr(lessons, command)(archive)
+    assert str(problem.value) == NOT_A_CLONE
+
+
+def test_make_tests_guard_lets_a_copy_without_git_through(tmp_path):
+    assert lessons.unchanged(archive_copy(tmp_path)) == 0

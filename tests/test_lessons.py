@@ -1,25 +1,41 @@
 """The lessons stay true: what a reader sees is what a run gives, and a learner
 can run, re-run and stop them at will.
 
-Kernels are slow to start, so the module does its notebook work once, in two
-kernels side by side (see `observed`), and each test checks one thing seen.
+Kernels are slow to start, so the module runs each lesson once, in order, each
+in a new kernel, with lessons.py's runner (as `make progress` does); in that
+kernel, after Run All, it does what else the tests need (see `after_run_all`):
+each exercise's solution then its check; after lesson 1, the last lesson's
+first cell; in the lesson that starts the server, a learner re-running its
+cells. Each test checks one thing seen.
 """
 
 import asyncio
-import os
+import copy
 import re
 import socket
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
-from conftest import LESSON, LESSONS, ROOT, copy_project, has_tag, solutions
+import lessons
+from conftest import (
+    COURSE,
+    EXERCISES,
+    LESSONS,
+    ROOT,
+    check_cells,
+    copy_project,
+    has_tag,
+    solutions,
+)
+from verdicts import CORRECT, NOT_ATTEMPTED
 
-FINAL_LESSON = ROOT / "notebooks" / "03_run_the_server.ipynb"
+pytestmark = pytest.mark.lessons
 RUN_SECONDS = 60
+START = "web_server = make_server("
+STOP = "web_server.shutdown()\nthread.join(timeout=5)"
 
 
 def read(lesson):
@@ -30,32 +46,36 @@ def code_cells(notebook):
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
+# The lesson that starts the server in the background and stops it.
+(SERVING_LESSON,) = [
+    path for path in LESSONS if any(START in c.source for c in code_cells(read(path)))
+]
+
+
 def client_for(notebook, project):
-    """A client that runs cells as JupyterLab does. A cell still running after
-    RUN_SECONDS is interrupted, as the stop button would, so that its error
-    shows the line it was waiting on (see `run_all`)."""
-    return NotebookClient(
+    """The runner's client, stopping at the first error. A cell still running
+    after RUN_SECONDS is interrupted, as the stop button would, so that its
+    error shows the line it was waiting on (see `run_all`)."""
+    return lessons.lesson_client(
         notebook,
-        timeout=RUN_SECONDS,
-        interrupt_on_timeout=True,
+        project,
+        RUN_SECONDS,
+        allow_errors=False,
         error_on_timeout={
             "ename": "CellTimeout",
             "evalue": f"still running after {RUN_SECONDS} s, so it was interrupted",
             "traceback": [],
         },
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(project / "notebooks")}},
     )
 
 
-async def run_all(notebook, project):
-    """Restart & Run All, in place: the notebook keeps what each cell printed.
+async def run_all(notebook, project, then):
+    """Restart & Run All, in place, then `then` in the same kernel; what it saw.
 
     When a cell had to be interrupted, the error says where it was waiting.
     """
     try:
-        await client_for(notebook, project).async_execute(env=kernel_env(project))
+        return await lessons.run_all(client_for(notebook, project), project, then)
     except CellExecutionError as error:
         if error.ename != "CellTimeout":
             raise
@@ -69,31 +89,17 @@ async def run_all(notebook, project):
         raise AssertionError("\n".join([str(error), error.evalue, *shown])) from None
 
 
-def kernel_env(project):
-    """`import server` in the kernel finds the copy, not the repository."""
-    return {**os.environ, "PYTHONPATH": str(project)}
+async def run_cell(client, code, raises=False):
+    """Run `code` in the kernel like a new cell; the cell, with its outputs."""
+    cell = new_code_cell(code, metadata={"tags": ["raises-exception"] * raises})
+    await client.async_execute_cell(cell, 0)
+    return cell
 
 
-async def run_lessons_in_order(project):
-    """Blank every file in server/, then Restart & Run All each lesson in order.
-
-    Right after lesson 1 it also runs the last lesson, as a learner who skips
-    lesson 2 would: that run stops at its first cell and writes nothing.
-    Returns the executed notebooks, where that skipping run stopped, and the
-    files the lessons wrote back.
-    """
-    for path in (project / "server").iterdir():
-        path.write_text("")
-    runs = {}
-    for lesson in LESSONS:
-        runs[lesson] = read(project / "notebooks" / lesson.name)
-        await run_all(runs[lesson], project)
-        if lesson == LESSONS[0]:
-            skipped = await where_it_stops(project, LESSONS[-1].stem)
-    written = {
-        path.name: path.read_bytes() for path in (project / "server").glob("*.py")
-    }
-    return runs, skipped, written
+async def stdout_of(client, code):
+    """Run `code` in the kernel like a new cell; what it printed."""
+    cell = await run_cell(client, code)
+    return "".join(o.text for o in cell.outputs if o.get("name") == "stdout")
 
 
 def accepts(port):
@@ -102,128 +108,97 @@ def accepts(port):
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def stdout_of(client, code):
-    """Run `code` in the kernel like a new cell; what it printed."""
-    cell = new_code_cell(code)
-    await client.async_execute_cell(cell, 0)
-    return "".join(o.text for o in cell.outputs if o.get("name") == "stdout")
-
-
-def final_lesson_cell(notebook, text):
-    (cell,) = [cell for cell in code_cells(notebook) if text in cell.source]
-    return cell
-
-
 SERVER_THREADS = """
 import threading
 print(sum(t.name.endswith("(serve_forever)") for t in threading.enumerate()))
 """
 
 
-async def act_like_a_learner(project):
-    """Run the final lesson's start cell five times, stop twice, restart the kernel.
+async def act_like_a_learner(client):
+    """Run the start cell five times, stop twice, start, restart the kernel.
 
     Returns what was seen at each step.
     """
-    notebook = read(FINAL_LESSON)
-    client = client_for(notebook, project)
-    cells = code_cells(notebook)
-    start = final_lesson_cell(notebook, "web_server = make_server(")
-    stop = final_lesson_cell(notebook, "web_server.shutdown()\nthread.join(timeout=5)")
+    (start,) = [c for c in code_cells(client.nb) if START in c.source]
+    (stop,) = [c for c in code_cells(client.nb) if STOP in c.source]
     seen = {"outputs": []}
-    async with client.async_setup_kernel(env=kernel_env(project)):
-        for cell in cells[: cells.index(start)]:
-            await client.async_execute_cell(cell, 0)
-        ports = []
-        for _ in range(5):
-            await client.async_execute_cell(start, 0)
-            seen["outputs"].append(start.outputs)
-            ports.append(int(await stdout_of(client, "print(web_server.port)")))
-        seen["servers after five starts"] = await stdout_of(client, SERVER_THREADS)
-        seen["ports answering"] = [accepts(port) for port in ports]
-        seen["page"] = await stdout_of(
-            client, "import requests\nprint(requests.get(base_url, timeout=5).text)"
-        )
-        for _ in range(2):
-            await client.async_execute_cell(stop, 0)
-            seen["outputs"].append(stop.outputs)
-        seen["servers after stopping"] = await stdout_of(client, SERVER_THREADS)
-        seen["port answers after stopping"] = accepts(ports[-1])
+    ports = []
+    for _ in range(5):
         await client.async_execute_cell(start, 0)
-        port = int(await stdout_of(client, "print(web_server.port)"))
-        seen["port answers before restart"] = accepts(port)
-        await client.km.restart_kernel(now=True)
-        seen["port answers after restart"] = accepts(port)
+        seen["outputs"].append(start.outputs)
+        ports.append(int(await stdout_of(client, "print(web_server.port)")))
+    seen["servers after five starts"] = await stdout_of(client, SERVER_THREADS)
+    seen["ports answering"] = [accepts(port) for port in ports]
+    seen["page"] = await stdout_of(
+        client, "import requests\nprint(requests.get(base_url, timeout=5).text)"
+    )
+    for _ in range(2):
+        await client.async_execute_cell(stop, 0)
+        seen["outputs"].append(stop.outputs)
+    seen["servers after stopping"] = await stdout_of(client, SERVER_THREADS)
+    seen["port answers after stopping"] = accepts(ports[-1])
+    await client.async_execute_cell(start, 0)
+    port = int(await stdout_of(client, "print(web_server.port)"))
+    seen["port answers before restart"] = accepts(port)
+    await client.km.restart_kernel(now=True)
+    seen["port answers after restart"] = accepts(port)
     return seen
 
 
-async def where_it_stops(project, lesson):
-    """Run All a lesson, as a learner would; where an error stopped it.
-
-    Returns (lesson, number of the code cell that stopped it, its error output),
-    or None when the lesson ran to the end.
-    """
-    notebook = read(project / "notebooks" / f"{lesson}.ipynb")
-    try:
-        await run_all(notebook, project)
-    except CellExecutionError:
-        for number, cell in enumerate(code_cells(notebook), start=1):
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            if errors:
-                return lesson, number, errors[0]
-    return None
-
-
-def with_solutions(notebook, lesson):
-    """The lesson with each exercise cell's code replaced by its solution."""
-    answers = iter(solutions(lesson))
-    for cell in notebook.cells:
-        if has_tag(cell, "exercise"):
-            cell.source = next(answers)
-    return notebook
+async def after_run_all(client, lesson):
+    """In a lesson's kernel after Run All: each exercise's solution, then its
+    check, as a learner who comes back to the exercises; after the first
+    lesson, the last lesson's first cell (a learner who skips lessons); in
+    the serving lesson, `act_like_a_learner`. What each showed."""
+    # nbclient files each cell it runs at the index given: into a copy, so that
+    # the notebook keeps what Run All printed.
+    client.nb = copy.deepcopy(client.nb)
+    seen = {"checks with solutions": []}
+    for answer, check in zip(
+        solutions(lesson.stem), check_cells(lesson.stem), strict=True
+    ):
+        await run_cell(client, answer)
+        seen["checks with solutions"].append(await stdout_of(client, check))
+    if lesson == LESSONS[0]:
+        first = code_cells(read(LESSONS[-1]))[0].source
+        seen["last lesson's first cell"] = await run_cell(client, first, raises=True)
+    if lesson == SERVING_LESSON:
+        seen["learner"] = await act_like_a_learner(client)
+    return seen
 
 
-async def checks_with_every_solution(project):
-    """Run every lesson in order with its solutions; what each check cell printed."""
-    printed = []
-    for lesson in LESSON:
-        notebook = with_solutions(
-            read(project / "notebooks" / f"{lesson}.ipynb"), lesson
+async def run_lessons_in_order(project):
+    """Blank every file in server/, then Restart & Run All each lesson in order,
+    each followed by `after_run_all`. Returns the executed notebooks, what each
+    `after_run_all` saw, and the files the lessons wrote."""
+    for path in (project / "server").iterdir():
+        path.write_text("")
+    runs, seen = {}, {}
+    for lesson in LESSONS:
+        runs[lesson] = read(project / "notebooks" / lesson.name)
+        seen[lesson] = await run_all(
+            runs[lesson],
+            project,
+            lambda client, lesson=lesson: after_run_all(client, lesson),
         )
-        await run_all(notebook, project)
-        for cell in notebook.cells:
-            if has_tag(cell, "check"):
-                printed.append("".join(o.get("text", "") for o in cell.outputs))
-    return printed
-
-
-async def observe(projects):
-    (projects["empty app.py"] / "server" / "app.py").write_text("")
-    return await asyncio.gather(
-        run_lessons_in_order(projects["fresh"]),
-        act_like_a_learner(projects["learner"]),
-        where_it_stops(projects["empty app.py"], "03_run_the_server"),
-        checks_with_every_solution(projects["solutions"]),
-    )
+    written = {
+        path.name: path.read_bytes() for path in (project / "server").glob("*.py")
+    }
+    return runs, seen, written
 
 
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory):
-    names = ["fresh", "learner", "empty app.py", "solutions"]
-    projects = {
-        name: copy_project(tmp_path_factory.mktemp(name.replace(" ", "-")))
-        for name in names
-    }
-    (runs, skipped, written), learner_saw, empty, checked = asyncio.run(
-        observe(projects)
-    )
+    project = copy_project(tmp_path_factory.mktemp("lessons"))
+    runs, seen, written = asyncio.run(run_lessons_in_order(project))
     return {
         "runs": runs,
         "written": written,
-        "learner": learner_saw,
-        "lesson 1 then 3": skipped,
-        "empty app.py": empty,
-        "checks with solutions": checked,
+        "learner": seen[SERVING_LESSON]["learner"],
+        "lesson 1 then the last": seen[LESSONS[0]]["last lesson's first cell"],
+        "checks with solutions": [
+            line for lesson in LESSONS for line in seen[lesson]["checks with solutions"]
+        ],
     }
 
 
@@ -311,29 +286,24 @@ def test_restarting_the_kernel_frees_the_port(observed):
     assert seen["port answers after restart"] is False
 
 
-def test_lesson_3_after_only_lesson_1_says_to_run_lesson_2(observed):
-    lesson, cell, error = observed["lesson 1 then 3"]
-    assert (lesson, cell) == ("03_run_the_server", 1)
+def test_the_last_lesson_right_after_lesson_1_says_to_run_lesson_2(observed):
+    cell = observed["lesson 1 then the last"]
+    assert cell.source == "import checks\n\nchecks.ready_for_lesson(3)".replace(
+        "3", str(COURSE[-1].number)
+    )
+    (error,) = cell.outputs
+    assert (error.output_type, error.ename) == ("error", "LessonSkipped")
     assert error.traceback == [
         "server/app.py has no /evening route yet: run lesson 2 (02_good_evening.ipynb)"
         " first."
     ]
 
 
-def test_lesson_3_with_an_empty_app_py_says_to_run_lesson_2(observed):
-    lesson, cell, error = observed["empty app.py"]
-    assert (lesson, cell) == ("03_run_the_server", 1)
-    assert error.traceback == [
-        "server/app.py is empty or broken (it defines no app): run lesson 2"
-        " (02_good_evening.ipynb) first."
-    ]
-
-
 def test_with_every_solution_every_check_says_correct(observed):
     printed = observed["checks with solutions"]
-    assert len(printed) == sum(len(solutions(lesson)) for lesson in LESSON)
+    assert len(printed) == EXERCISES
     for line in printed:
-        assert line.startswith("Correct: ") and line.count("\n") == 1, line
+        assert line.startswith(f"{CORRECT} ") and line.count("\n") == 1, line
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
@@ -341,4 +311,4 @@ def test_saved_checks_show_the_untouched_exercises(lesson):
     for cell in read(lesson).cells:
         if has_tag(cell, "check"):
             shown = "".join(output.get("text", "") for output in cell.outputs)
-            assert shown.startswith("Not attempted: "), shown
+            assert shown.startswith(f"{NOT_ATTEMPTED} "), shown

@@ -131,39 +131,39 @@ def test_the_venv_holds_exactly_a_locked_set():
     )
 
 
-def check_schema(path, *schema):
-    """check-jsonschema on a file; `schema` is how it names the schema."""
+def check_schema(schema, *paths):
+    """check-jsonschema over files, with `schema` naming the schema as its
+    options do (such as ["--builtin-schema", "vendor.github-workflows"])."""
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", *schema, str(path)],
+        [sys.executable, "-m", "check_jsonschema", *schema, *map(str, paths)],
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
-def check_workflow(path):
-    return check_schema(path, "--builtin-schema", "vendor.github-workflows")
-
-
 @pytest.fixture(scope="module")
-def schema_check():
+def schema_check(tmp_path_factory):
+    """check-jsonschema, run once over the workflow and a broken copy of it:
+    its exit code and what it printed."""
     pytest.importorskip(
         "check_jsonschema", reason="pip install -r requirements-dev.txt"
     )
-    return check_workflow
+    broken = tmp_path_factory.mktemp("workflow") / "broken.yml"
+    broken.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:", 1))
+    return check_schema(
+        ["--builtin-schema", "vendor.github-workflows"], WORKFLOW, broken
+    )
 
 
 def test_the_workflow_follows_githubs_schema(schema_check):
-    result = schema_check(WORKFLOW)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert schema_check.returncode == 1, schema_check.stdout + schema_check.stderr
+    assert WORKFLOW.name not in schema_check.stdout
 
 
-def test_the_schema_check_rejects_a_broken_workflow(schema_check, tmp_path):
-    broken = tmp_path / "broken.yml"
-    broken.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:", 1))
-    result = schema_check(broken)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "$.jobs.lessons: 'runs-on' is a required property" in result.stdout
+def test_the_schema_check_rejects_a_broken_workflow(schema_check):
+    assert "broken.yml::$.jobs.lessons:" in schema_check.stdout, schema_check.stdout
+    assert "$.jobs.lessons: 'runs-on' is a required property" in schema_check.stdout
 
 
 BY_HAND = [  # the README's install command, which the workflow and CI run

@@ -18,6 +18,7 @@ from conftest import (
     free_port,
     slow_answer_while_stopping,
     wait_until_listening,
+    within,
 )
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="granian via sh")
@@ -116,7 +117,7 @@ def test_sigterm_stops_it_with_exit_0(workers):
     finally:
         process.stop()
     assert code == 0
-    assert seconds < 5
+    assert within(seconds, 5), seconds
 
 
 def test_sigterm_finishes_the_answer_in_progress():

@@ -24,7 +24,7 @@ def schema_check():
     pytest.importorskip(
         "check_jsonschema", reason="pip install -r requirements-dev.txt"
     )
-    return lambda path: check_schema(path, "--schemafile", str(DEVCONTAINER_SCHEMA))
+    return lambda path: check_schema(["--schemafile", str(DEVCONTAINER_SCHEMA)], path)
 
 
 def test_the_devcontainer_follows_its_schema(schema_check):
