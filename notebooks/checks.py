@@ -12,83 +12,18 @@ import re
 import threading
 
 import requests
-from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
 import probe
 from course import LessonSkipped, ready_for_lesson  # noqa: F401 (lessons' first cell)
 from learner import Exercise, cells_after, last_cell_that_sets, only_checks, raised
-from verdicts import NotAttempted, NotYet
+from probe import Route
+from verdicts import NotAttempted, NotYet, run_first, should_be
 from verdicts import describe as _describe
 
-AN_APP = "a Flask app, made with practice = Flask(__name__)"
 MAKE_SERVER = 'make_server("127.0.0.1", 0, practice)'
 STOP = "call practice_server.shutdown(), then practice_thread.join()"
 PRACTICE_URL = 'f"http://127.0.0.1:{practice_server.port}/about"'
-
-
-def _first(what):
-    return NotAttempted(f"""run the exercise cell above first ({what}), then this
-        cell again.""")
-
-
-def _should_be(name, what, value):
-    plain = value is None or isinstance(value, (int, float, str))
-    shown = repr(value) if plain else f"a {type(value).__name__} object"
-    return NotYet(f"{name} should be {what}, not {shown}.")
-
-
-class Route(Exercise):
-    """Give practice a route for `path` that answers `text`, keeping the routes
-    that the starter has (such as /about in lesson 2)."""
-
-    def __init__(self, cell, path, text, starter):
-        super().__init__(cell, starter)
-        self.path, self.text = path, text
-        self.kept = sorted(re.findall(r'@practice\.route\("(.*?)"\)', starter))
-
-    def check(self, names, cells):
-        path, practice = self.path, names.get("practice")
-        if "practice" not in names:
-            raise _first("it makes practice")
-        if not isinstance(practice, Flask):
-            raise _should_be("practice", AN_APP, practice)
-        code, routes = last_cell_that_sets("practice", cells), probe.routes(practice)
-        if routes == self.kept and self.untouched(code):
-            todo = f"add a route for {path} to practice"
-            if not self.kept:
-                todo = f"give practice a route for {path}"
-            raise NotAttempted(f"""{todo} in the exercise cell above and run it, then
-                run this cell again.""")
-        if routes == self.kept:
-            raise NotYet(self.no_route(code, names.get("app")))
-        for lost in [route for route in self.kept if route not in routes]:
-            raise NotYet(f"""practice has lost its {lost} route: keep the exercise
-                cell's @practice.route("{lost}") function, and add {path} below it.""")
-        return probe.ask(practice, path, self.text)
-
-    def no_route(self, code, app):
-        """Why practice has no route for the path, from the exercise cell's code."""
-        write = f'write @practice.route("{self.path}")'
-        refused = re.search(r"""@practice\.route\(\s*(["'])([^/].*?)\1""", code)
-        if refused:
-            return f"""routes start with a slash, so Flask refused "{refused[2]}"
-                (the ValueError): {write}, then run the cell again."""
-        if "@app.route(" in code and not isinstance(app, Flask):
-            return f"""your code uses app, which is the lesson's app and is not
-                defined in this kernel (the NameError): {write} instead, then run the
-                cell again."""
-        if "@app.route(" in code and self.path in probe.routes(app):
-            return f"""your code says @app.route, which added {self.path} to app, the
-                lesson's server, not to practice: {write}."""
-        if "@app.route(" in code:
-            return f"""your code says @app.route, which adds a route to app, the
-                lesson's server, not to practice; Flask refused (the AssertionError
-                'The setup method route can no longer be called'), since app has
-                already answered requests: {write}."""
-        what = f"no route for {self.path}" if self.kept else "no routes"
-        return f"""practice has {what}: put @practice.route("{self.path}") on the line
-            just above your function's def line, then run both cells again."""
 
 
 # Lesson 1: a page of your own.
@@ -127,7 +62,7 @@ class Prediction(Exercise):
     def check(self, names, cells):
         self.cell_ran(cells)
         if "prediction" not in names:
-            raise _first("it sets prediction")
+            raise run_first("it sets prediction")
         guess = names["prediction"]
         if guess is ... and self.untouched(last_cell_that_sets("prediction", cells)):
             raise NotAttempted("""replace ... with your guess in the exercise cell
@@ -146,7 +81,7 @@ class Prediction(Exercise):
             raise NotYet(f"""{guess!r} is text (a string), because of the quotes:
                 write the status code as a number, like 200, without quotes.""")
         if not isinstance(guess, int):
-            raise _should_be("prediction", "a whole number, like 200", guess)
+            raise should_be("prediction", "a whole number, like 200", guess)
         if guess == 200:
             raise NotYet(f"""200 would mean a route matched. Routes match letter for
                 letter: is /Evening the same as /evening? {TRY_IT}""")
@@ -197,7 +132,7 @@ def _server(names):
     """practice_server, if it is a server."""
     server = names["practice_server"]
     if not isinstance(server, BaseWSGIServer):
-        raise _should_be("practice_server", f"what {MAKE_SERVER} returns", server)
+        raise should_be("practice_server", f"what {MAKE_SERVER} returns", server)
     return server
 
 
@@ -224,7 +159,7 @@ class PracticeServer(Exercise):
 
     def check(self, names, cells):
         if "practice_server" not in names:
-            raise _first("it sets practice_server")
+            raise run_first("it sets practice_server")
         code = last_cell_that_sets("practice_server", cells)
         if names["practice_server"] is None and self.untouched(code):
             raise NotAttempted("""in the exercise cell above, set practice_server to

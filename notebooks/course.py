@@ -12,6 +12,8 @@ import runpy
 from pathlib import Path
 from typing import NamedTuple
 
+from verdicts import describe
+
 HERE = Path(__file__).resolve().parent
 GLOB = "[0-9][0-9]_*.ipynb"
 
@@ -69,43 +71,33 @@ def ready_for_lesson(number, folder=HERE):
 
 
 def _problem(path, *published):
-    """What is wrong with a file a lesson needs, and "first" or "again"; or None.
-    `published`: the code the lessons wrote into it, the last two versions. An
+    """What is wrong with a file a lesson needs, and "first" or "again"; or
+    (None, None). `published`: the last two versions lessons wrote into it. An
     app in it runs on its own, not imported, and must answer every page as the
     last version does; a page the version before lacked is not there "yet"."""
     from flask import Flask
 
-    broken = "is missing or broken", "first"
     apps = re.findall(r"^(\w+) = Flask\(", published[-1], re.M)
     try:
         source = path.read_text(encoding="utf-8")
-        if not apps:  # such as __init__.py
+        if not apps:  # such as __init__.py: there, and Python
             compile(source, path.name, "exec")
-            return (None, None) if source.strip() else broken
-        mine, *theirs = [runpy.run_path(str(path))] + [
-            {"__name__": "x"} for _ in published
-        ]
-        for code, names in zip(published, theirs, strict=True):
-            exec(code, names)
+            return (None, None) if source.strip() else ("is missing or broken", "first")
+        mine, theirs = runpy.run_path(str(path)), {"__name__": "published"}
+        exec(published[-1], theirs)
     except Exception as error:
         if not apps or isinstance(error, OSError):
-            return broken
-        said = " ".join(str(error).split()).rstrip(".")
-        return f"is empty or broken ({type(error).__name__}: {said})", "first"
+            return "is missing or broken", "first"
+        return f"is empty or broken ({describe(error)})", "first"
+    known = re.findall(r'\.route\("([^"]*)"\)', published[0]) if published[1:] else []
     for name in apps:
         if not isinstance(mine.get(name), Flask):
             return f"is empty or broken (it defines no {name})", "first"
         mine[name].testing = True  # an error in a page is raised here, not logged
-        known = [
-            rule.rule
-            for app in theirs[:-1]
-            if name in app
-            for rule in app[name].url_map.iter_rules()
-        ]
-        for rule in theirs[-1][name].url_map.iter_rules():
+        for rule in theirs[name].url_map.iter_rules():
             if rule.arguments or "GET" not in rule.methods:
                 continue  # such as /static/<filename>
-            want = theirs[-1][name].test_client().get(rule.rule)
+            want = theirs[name].test_client().get(rule.rule)
             got = mine[name].test_client().get(rule.rule)
             if got.status_code == 404 and rule.rule not in known:
                 return f"has no {rule.rule} route yet", "first"

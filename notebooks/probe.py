@@ -1,15 +1,20 @@
 """Asking the learner's Flask app for a page, as the checks do: with Flask's
 test client (no network), or over HTTP. Each returns the Correct text or raises
-NotYet with what to do."""
+NotYet with what to do. And Route, the kind of exercise that asks for a page."""
 
 import contextlib
 import io
 import logging
+import re
 
 import requests
+from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
-from verdicts import NotYet, describe
+from learner import Exercise, last_cell_that_sets
+from verdicts import NotAttempted, NotYet, describe, run_first, should_be
+
+AN_APP = "a Flask app, made with practice = Flask(__name__)"
 
 
 def routes(app):
@@ -98,3 +103,56 @@ def judge(response, path, expected, if_404):
     if len(wrong) == 1 and wrong[0].isupper():
         raise NotYet(line + f" (capital {wrong[0]}).")
     raise NotYet(line + " (check the capital letters).")
+
+
+class Route(Exercise):
+    """Give practice a route for `path` that answers `text`, keeping the routes
+    that the starter has (such as /about in lesson 2)."""
+
+    def __init__(self, cell, path, text, starter):
+        super().__init__(cell, starter)
+        self.path, self.text = path, text
+        self.kept = sorted(re.findall(r'@practice\.route\("(.*?)"\)', starter))
+
+    def check(self, names, cells):
+        path, practice = self.path, names.get("practice")
+        if "practice" not in names:
+            raise run_first("it makes practice")
+        if not isinstance(practice, Flask):
+            raise should_be("practice", AN_APP, practice)
+        code, have = last_cell_that_sets("practice", cells), routes(practice)
+        if have == self.kept and self.untouched(code):
+            todo = f"add a route for {path} to practice"
+            if not self.kept:
+                todo = f"give practice a route for {path}"
+            raise NotAttempted(f"""{todo} in the exercise cell above and run it, then
+                run this cell again.""")
+        if have == self.kept:
+            raise NotYet(self.no_route(code, names.get("app")))
+        for lost in [route for route in self.kept if route not in have]:
+            raise NotYet(f"""practice has lost its {lost} route: keep the exercise
+                cell's @practice.route("{lost}") function, and add {path} below it.""")
+        return ask(practice, path, self.text)
+
+    def no_route(self, code, app):
+        """Why practice has no route for the path, from the exercise cell's code."""
+        write = f'write @practice.route("{self.path}")'
+        refused = re.search(r"""@practice\.route\(\s*(["'])([^/].*?)\1""", code)
+        if refused:
+            return f"""routes start with a slash, so Flask refused "{refused[2]}"
+                (the ValueError): {write}, then run the cell again."""
+        if "@app.route(" in code and not isinstance(app, Flask):
+            return f"""your code uses app, which is the lesson's app and is not
+                defined in this kernel (the NameError): {write} instead, then run the
+                cell again."""
+        if "@app.route(" in code and self.path in routes(app):
+            return f"""your code says @app.route, which added {self.path} to app, the
+                lesson's server, not to practice: {write}."""
+        if "@app.route(" in code:
+            return f"""your code says @app.route, which adds a route to app, the
+                lesson's server, not to practice; Flask refused (the AssertionError
+                'The setup method route can no longer be called'), since app has
+                already answered requests: {write}."""
+        what = f"no route for {self.path}" if self.kept else "no routes"
+        return f"""practice has {what}: put @practice.route("{self.path}") on the line
+            just above your function's def line, then run both cells again."""

@@ -23,3 +23,14 @@ def describe(error):
     """An exception in one line, such as 'ZeroDivisionError: division by zero'."""
     message = " ".join(str(error).split()).rstrip(".")
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def run_first(what):
+    return NotAttempted(f"""run the exercise cell above first ({what}), then this
+        cell again.""")
+
+
+def should_be(name, what, value):
+    plain = value is None or isinstance(value, (int, float, str))
+    shown = repr(value) if plain else f"a {type(value).__name__} object"
+    return NotYet(f"{name} should be {what}, not {shown}.")
