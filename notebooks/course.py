@@ -12,8 +12,6 @@ import runpy
 from pathlib import Path
 from typing import NamedTuple
 
-from verdicts import describe
-
 HERE = Path(__file__).resolve().parent
 GLOB = "[0-9][0-9]_*.ipynb"
 
@@ -75,7 +73,9 @@ def _problem(path, *published):
     (None, None). `published`: the last two versions lessons wrote into it. An
     app in it runs on its own, not imported, and must answer every page as the
     last version does; a page the version before lacked is not there "yet"."""
-    from flask import Flask
+    from flask import Flask  # here: lessons.py reads the lessons without it
+
+    from verdicts import describe  # beside this file, as lessons' kernels find it
 
     apps = re.findall(r"^(\w+) = Flask\(", published[-1], re.M)
     try:
