@@ -142,6 +142,18 @@ def solutions(lesson):
     return [block[1] for block in blocks]
 
 
+def answer_with_solutions(lesson_path):
+    """Rewrite the lesson at `lesson_path` (a copy's) with each exercise cell's
+    code replaced by its solution, as a learner who typed them would save it."""
+    notebook = nbformat.read(lesson_path, as_version=4)
+    answers = iter(solutions(lesson_path.stem))
+    for cell in notebook.cells:
+        if has_tag(cell, "exercise"):
+            cell.source = next(answers)
+    nbformat.write(notebook, lesson_path)
+    return lesson_path
+
+
 class Process:
     """A command started in the background, its output collected as it comes.
 

@@ -35,10 +35,10 @@ from conftest import (
     LESSONS,
     ROOT,
     Process,
+    answer_with_solutions,
     copy_project,
     free_port,
     has_tag,
-    solutions,
 )
 from test_browser import (
     CHROMIUM,
@@ -222,17 +222,6 @@ def stop_everything(process):
     process.stop()
 
 
-def answer_every_exercise(pulled):
-    """The pulled lesson, with each exercise cell's code replaced by its solution,
-    as a learner who typed them would have it."""
-    notebook = nbformat.read(pulled, as_version=4)
-    answers = iter(solutions(pulled.stem))
-    for cell in notebook.cells:
-        if has_tag(cell, "exercise"):
-            cell.source = next(answers)
-    nbformat.write(notebook, pulled)
-
-
 @pytest.fixture(scope="module")
 def learner(hub):
     """The learner's browser, logged in, after following the nbgitpuller link."""
@@ -322,7 +311,7 @@ def output_text(cell):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_each_lesson_runs_on_the_hub_and_every_check_says_correct(hub, learner, lesson):
     pulled = hub.home / FOLDER / "notebooks" / lesson.name
-    answer_every_exercise(pulled)
+    answer_with_solutions(pulled)
     path = f"{FOLDER}/notebooks/{lesson.name}"
     page = learner.page
     try:

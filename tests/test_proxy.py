@@ -7,11 +7,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import nbformat
 import pytest
 
 import lessons
-from conftest import LESSON, copy_project, has_tag, solutions
+from conftest import LESSON, answer_with_solutions, copy_project, solutions
 
 
 class BadGateway(BaseHTTPRequestHandler):
@@ -52,14 +51,7 @@ def proxy(monkeypatch):
 def with_solutions(lesson, project):
     """A copy of the project whose lesson has its solutions in the exercises."""
     copy_project(project)
-    path = project / "notebooks" / f"{lesson}.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    answers = iter(solutions(lesson))
-    for cell in notebook.cells:
-        if has_tag(cell, "exercise"):
-            cell.source = next(answers)
-    nbformat.write(notebook, path)
-    return path
+    return answer_with_solutions(project / "notebooks" / f"{lesson}.ipynb")
 
 
 def test_behind_a_proxy_every_lesson_talks_to_127_0_0_1_directly(proxy, tmp_path):
