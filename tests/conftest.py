@@ -74,9 +74,36 @@ def within(seconds, quiet_bound, before=1.0):
     return seconds < quiet_bound * max(before, busy_factor())
 
 
+# The markers of the slow tests, slowest first (pyproject.toml describes them).
+SLOWEST_FIRST = ["browser", "mistakes", "learner_copy", "lessons"]
+
+
+def pytest_configure(config):
+    """On several workers (pytest-xdist, `make test`), hand out the files in the
+    order collected below, not by how many tests each holds."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items):
-    """Tests marked run_last go to the end of the session, in their order."""
-    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
+    """The files of the slowest tests first, so that on two workers no slow
+    file is left to start when the rest is done; tests marked run_last go to
+    the end of the session, in their order (on several workers: of their
+    file, which stays on one worker)."""
+
+    def rank(item):
+        marks = [mark.name for mark in item.iter_markers()]
+        return min([SLOWEST_FIRST.index(m) for m in marks if m in SLOWEST_FIRST] or [9])
+
+    file_rank = {}
+    for item in items:
+        file_rank[item.path] = min(file_rank.get(item.path, 9), rank(item))
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("run_last") is not None,
+            file_rank[item.path],
+        )
+    )
 
 
 def pytest_report_header(config):

@@ -12,6 +12,8 @@ import pytest
 import lessons
 from conftest import LESSON, answer_with_solutions, copy_project, solutions
 
+pytestmark = pytest.mark.lessons  # every lesson runs, in a kernel of its own
+
 
 class BadGateway(BaseHTTPRequestHandler):
     """A stand-in proxy: every request it gets is counted and answered 502."""

@@ -7,6 +7,7 @@ never shows a traceback, and keeps answering everyone else correctly.
 import http.client
 import re
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -156,15 +157,19 @@ def test_silent_and_slow_clients_do_not_hold_up_others(server_process):
             sock.close()
 
 
-CLIENTS, REQUESTS_EACH = 40, 60
+CLIENTS, REQUESTS_EACH = 40, 6
 
 
-def client_session(port):
-    """One client: keep-alive requests alternating the two pages; its answers."""
+def client_session(port, together):
+    """One client: keep-alive requests alternating the two pages; its answers.
+    After its first answer it waits for every client to have one (`together`,
+    a barrier), so that all the connections are open at once."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     answers = []
     try:
         for i in range(REQUESTS_EACH):
+            if i == 1:
+                together.wait(timeout=30)
             path = "/" if i % 2 == 0 else "/evening"
             connection.request("GET", path, headers={"Connection": "keep-alive"})
             response = connection.getresponse()
@@ -182,9 +187,11 @@ def client_session(port):
 
 
 def test_forty_clients_at_once_all_get_exact_answers(server_process):
+    together = threading.Barrier(CLIENTS)
     with ThreadPoolExecutor(CLIENTS) as pool:
         sessions = [
-            pool.submit(client_session, server_process.port) for _ in range(CLIENTS)
+            pool.submit(client_session, server_process.port, together)
+            for _ in range(CLIENTS)
         ]
         answers = [
             answer for session in sessions for answer in session.result(timeout=60)
