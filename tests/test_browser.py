@@ -76,8 +76,11 @@ async ([path, deadlineMs]) => {
   if ((await within(kernel.info)) === "late") return seen("no kernel info");
   // Start from no outputs and no execution counts, so what we read is this run.
   for (const cell of cells()) cell.model.clearExecution();
-  // Not awaited: the command settles only when every cell has run.
-  app.commands.execute("notebook:run-all-cells");
+  // Not awaited: the command settles only when every cell has run. It is told
+  // which notebook (widgetId, as a cell's toolbar tells it; it brings that tab
+  // to the front): else it runs the tab in front, which may still be another
+  // lesson's, such as the one a hub's link opened.
+  app.commands.execute("notebook:run-all-cells", { widgetId: panel.id });
   const done = () =>
     cells().every((cell) => cell.model.executionCount !== null) &&
     kernel.status === "idle";
@@ -258,7 +261,7 @@ async ([path, deadlineMs]) => {
   const notebook = panel.content;
   const link = notebook.widgets.findIndex((cell) => cell.model.id === "03-06b");
   notebook.activeCellIndex = link + 1;
-  await app.commands.execute("notebook:run-all-above");
+  await app.commands.execute("notebook:run-all-above", { widgetId: panel.id });
   const deadline = Date.now() + deadlineMs;
   const shown = () => notebook.widgets[link].node.querySelector("a[href*='proxy/']");
   while (!shown() && Date.now() < deadline) {
