@@ -7,12 +7,20 @@ kernel, after Run All, it does what else the tests need (see `after_run_all`):
 each exercise's solution then its check; after lesson 1, the last lesson's
 first cell; in the lesson that starts the server, a learner re-running its
 cells. Each test checks one thing seen.
+
+All of it runs behind a proxy, as on many machines at work or at a university:
+every proxy variable names a stand-in proxy that answers 502 and counts what it
+gets, and NO_PROXY names only localhost. Lesson 3 adds 127.0.0.1 to no_proxy
+(CONTRIBUTING.md, "Behind a proxy"), so the proxy sees no request.
 """
 
 import asyncio
+import contextlib
 import copy
 import re
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
 import pytest
@@ -187,11 +195,52 @@ async def run_lessons_in_order(project):
     return runs, seen, written
 
 
+class BadGateway(BaseHTTPRequestHandler):
+    """A stand-in proxy: every request it gets is counted and answered 502."""
+
+    def answer(self):
+        self.server.seen.append(self.requestline)
+        self.send_response(502)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_HEAD = do_POST = do_CONNECT = answer
+
+    def log_message(self, *args):
+        pass  # no log on stderr
+
+
+@contextlib.contextmanager
+def behind_a_proxy():
+    """Every proxy variable, upper and lower case, names the stand-in proxy;
+    NO_PROXY names only localhost, as many machines have it. Yields the
+    requests the proxy got (a list that grows)."""
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), BadGateway)
+    proxy.seen = []
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{proxy.server_port}"
+    try:
+        with pytest.MonkeyPatch.context() as environment:
+            for name in ("http_proxy", "https_proxy", "all_proxy"):
+                environment.setenv(name, url)
+                environment.setenv(name.upper(), url)
+            environment.delenv("no_proxy", raising=False)
+            environment.setenv("NO_PROXY", "localhost")
+            yield proxy.seen
+    finally:
+        proxy.shutdown()
+        thread.join(timeout=5)
+        proxy.server_close()
+
+
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("lessons"))
-    runs, seen, written = asyncio.run(run_lessons_in_order(project))
+    with behind_a_proxy() as proxy_saw:
+        runs, seen, written = asyncio.run(run_lessons_in_order(project))
     return {
+        "proxy saw": proxy_saw,
         "runs": runs,
         "written": written,
         "learner": seen[SERVING_LESSON]["learner"],
@@ -304,6 +353,10 @@ def test_with_every_solution_every_check_says_correct(observed):
     assert len(printed) == EXERCISES
     for line in printed:
         assert line.startswith(f"{CORRECT} ") and line.count("\n") == 1, line
+
+
+def test_behind_a_proxy_every_request_goes_to_127_0_0_1_directly(observed):
+    assert observed["proxy saw"] == []
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
