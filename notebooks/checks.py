@@ -1,4 +1,5 @@
-"""Checks for the "Your turn" exercises in the lessons, lesson by lesson.
+"""Checks for the "Your turn" exercises in the lessons, lesson by lesson, each
+named by the id of its exercise cell (whose metadata keeps the cell's starter).
 
 After each exercise, a check cell calls its check, such as checks.check_about().
 It looks at your notebook (the names your cells defined and the cells you ran,
@@ -28,29 +29,12 @@ PRACTICE_URL = 'f"http://127.0.0.1:{practice_server.port}/about"'
 
 # Lesson 1: a page of your own.
 
-PRACTICE = """from flask import Flask
-
-practice = Flask(__name__)
-"""
-ABOUT = f"""{PRACTICE}
-# Your turn: give `practice` a route for "/about" that answers "About this server".
-"""
-check_about = Route("01-15", "/about", "About this server", ABOUT)
-WITH_ABOUT = f"""{PRACTICE}
-
-@practice.route("/about")
-def about():
-    return "About this server"
-"""  # lesson 1's answer, with which the next starters begin
+check_about = Route("01-15", "/about", "About this server")
 
 
 # Lesson 2: a second page, and a prediction.
 
-MORNING = f"""{WITH_ABOUT}
-
-# Your turn: add a route for "/morning" that answers "Good morning".
-"""
-check_morning = Route("02-14", "/morning", "Good morning", MORNING)
+check_morning = Route("02-14", "/morning", "Good morning")
 
 SETS = "prediction = <a number>"
 TRY_IT = 'Try app.test_client().get("/Evening").status_code'
@@ -94,8 +78,8 @@ class Prediction(Exercise):
         """The last cell run for the exercise (one with its first line, or a line
         that starts with prediction, in any case) ran and set prediction."""
         starts = re.compile(r"^\s*prediction\b", re.MULTILINE | re.IGNORECASE)
-        first_line = self.starter.splitlines()[0]
-        tried = [c for c in cells if first_line in c or starts.search(c)]
+        first = self.starter.partition("\n")[0]  # "" if the lesson lacks the cell
+        tried = [c for c in cells if (first and first in c) or starts.search(c)]
         tried = [code for code in tried if not only_checks(code)]
         if not tried:
             return
@@ -117,12 +101,7 @@ class Prediction(Exercise):
             {SETS}, like 200, and run it again.""")
 
 
-PREDICTION = """\
-# Your turn: what status code will GET /Evening (capital E) get from your server?
-# Replace ... with your guess, as a number, before you try it.
-prediction = ...
-"""
-check_prediction = Prediction("02-19", PREDICTION)
+check_prediction = Prediction("02-19")
 
 
 # Lesson 3: serve practice in a thread of its own, then stop it.
@@ -197,15 +176,7 @@ class PracticeServer(Exercise):
         return "practice_server answers GET /about with 'About this server' over HTTP."
 
 
-PRACTICE_SERVER = f"""{WITH_ABOUT}
-
-# Your turn: serve practice in the background, as you did with app above:
-# 1. practice_server = make_server(...) on 127.0.0.1, port 0
-# 2. practice_thread: a daemon thread that runs practice_server.serve_forever; start it
-# 3. ask it for /about with requests.get and print the answer's text
-practice_server = None
-"""
-check_practice_server = PracticeServer("03-24", PRACTICE_SERVER)
+check_practice_server = PracticeServer("03-24")
 
 
 class PracticeStopped(Exercise):
@@ -256,11 +227,7 @@ class PracticeStopped(Exercise):
         return "practice_server has stopped and practice_thread has ended."
 
 
-PRACTICE_STOPPED = """\
-# Your turn: stop practice_server and wait for practice_thread to end,
-# as the "Stop it" cell did for web_server.
-"""
-check_practice_stopped = PracticeStopped("03-29", PRACTICE_STOPPED)
+check_practice_stopped = PracticeStopped("03-29")
 
 # Every exercise, by the name of its check: {"check_about": check_about, ...}
 EXERCISES = {name: it for name, it in globals().items() if isinstance(it, Exercise)}

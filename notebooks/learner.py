@@ -8,19 +8,29 @@ import re
 import sys
 import traceback
 
+from course import lessons
 from verdicts import CORRECT, NOT_YET, NotAttempted, NotYet, describe
 
 
 class Exercise:
-    """An exercise: the id of its cell in the lesson, its starter (that cell as
-    the lesson gives it), and check(names, cells), which returns the Correct
-    text or raises NotYet or NotAttempted. A check cell calls the exercise, as
-    checks.check_about(), and sees one line: a message may be written over
-    several lines, each line break (and the indent after it) reads as a space.
+    """An exercise: the id of its cell in the lesson, and check(names, cells),
+    which returns the Correct text or raises NotYet or NotAttempted. A check
+    cell calls the exercise, as checks.check_about(), and sees one line: a
+    message may be written over several lines, each line break (and the indent
+    after it) reads as a space.
     """
 
-    def __init__(self, cell, starter):
-        self.cell, self.starter = cell, starter
+    def __init__(self, cell):
+        self.cell = cell
+
+    @property
+    def starter(self):
+        """The code the exercise cell starts with, as the lesson's notebook keeps
+        it in the cell's metadata (course.py); "" if no lesson has the cell."""
+        for lesson in lessons():
+            if self.cell in lesson.exercises:
+                return lesson.exercises[self.cell]
+        return ""
 
     def __call__(self, *_older_notebooks):  # which passed practice and such
         try:

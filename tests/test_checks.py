@@ -103,9 +103,15 @@ def test_each_exercise_is_followed_by_its_check_then_its_solution(lesson):
 
 
 @pytest.mark.parametrize("name", DECLARED)
-def test_checks_knows_each_exercise_cell_as_the_lesson_gives_it(name):
-    assert FOUND[name].cell.source == DECLARED[name].starter.removesuffix("\n")
-    assert has_tag(FOUND[name].cell, "exercise")
+def test_the_starter_kept_in_the_cell_metadata_is_the_cell_as_published(name):
+    """A check reads the starter from the exercise cell's metadata, which the
+    learner's edits leave alone: it must be the code the lesson gives."""
+    cell = FOUND[name].cell
+    assert "".join(cell.metadata.get("starter", "")) == cell.source, (
+        f"copy the source of cell {cell.id} into its metadata as 'starter'"
+    )
+    assert DECLARED[name].starter == cell.source
+    assert has_tag(cell, "exercise")
 
 
 @pytest.mark.parametrize("name", DECLARED)
