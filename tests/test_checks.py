@@ -4,8 +4,8 @@ In the lessons, an exercise cell (tagged `exercise`) holds starter code, a check
 cell (tagged `check`) calls one check from checks.py, such as
 checks.check_about(), which finds the learner's names and cells itself, and a
 solution cell (tagged `solution`) shows an answer in a ```python block.
-checks.EXERCISES lists the exercises, each with the id of its exercise cell:
-these tests find everything else in the lessons.
+Each check (an Exercise in checks.py) knows the id of its exercise cell: these
+tests find everything else in the lessons.
 
 MISTAKES below is the table of what learners try, by exercise, each run through
 its lesson in a Jupyter kernel (nbclient), as a learner would: the other
@@ -74,7 +74,9 @@ def in_the_lessons(cell_id):
 
 # Each exercise by its short name ("about" for checks.check_about), as declared.
 DECLARED = {
-    name.removeprefix("check_"): exercise for name, exercise in checks.EXERCISES.items()
+    name.removeprefix("check_"): exercise
+    for name, exercise in vars(checks).items()
+    if isinstance(exercise, learner.Exercise)
 }
 FOUND = {name: in_the_lessons(exercise.cell) for name, exercise in DECLARED.items()}
 
