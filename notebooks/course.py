@@ -2,10 +2,8 @@
 
 A lesson is a notebook NN_name.ipynb in this folder: its number NN, its title
 from its "# N. Title: ..." heading, its exercises the cells tagged `exercise`
-(by id, each with its starter code, kept in the cell's metadata, which a
-learner's edits leave as it is), and the files its `%%writefile ../server/...`
-cells write. It needs the files that earlier lessons write and it does not.
-"""
+(by id, with the starter their metadata keeps), and the files its `%%writefile
+../server/...` cells write. It needs the files earlier lessons write and it does not."""
 
 import json
 import re
