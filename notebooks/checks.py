@@ -1,10 +1,11 @@
 """Checks for the "Your turn" exercises in the lessons, lesson by lesson.
 
-After each exercise, a check cell calls its check, such as checks.check_about().
-It looks at your notebook (the names your cells defined and the cells you ran,
-which IPython keeps: see learner.py) and prints one line, which starts with
-Correct, Not yet or Not attempted (verdicts.py). A check never stops your
-notebook with an error, whatever you give it, and answers within a few seconds.
+After each exercise, a check cell calls its check, such as checks.check_about(). It
+looks at your notebook (the names your cells defined and the cells you ran, which
+IPython keeps: see learner.py) and prints one line, which starts with Correct, Not
+yet or Not attempted (verdicts.py). A check never stops your notebook with an error,
+whatever you give it, and answers within a few seconds. Each check knows its
+exercise cell by id ("01-15"), whose metadata keeps the code the cell starts with.
 Kaggle Learn's exercises (learntools) work this way.
 """
 
@@ -14,44 +15,20 @@ import threading
 import requests
 from werkzeug.serving import BaseWSGIServer
 
-import probe
 from course import LessonSkipped, ready_for_lesson  # noqa: F401 (lessons' first cell)
 from learner import Exercise, cells_after, last_cell_that_sets, only_checks, raised
-from probe import Route
-from verdicts import NotAttempted, NotYet, run_first, should_be
-from verdicts import describe as _describe
+from probe import Route, judge, over_http
+from verdicts import NotAttempted, NotYet, describe, run_first, should_be
 
 MAKE_SERVER = 'make_server("127.0.0.1", 0, practice)'
 STOP = "call practice_server.shutdown(), then practice_thread.join()"
 PRACTICE_URL = 'f"http://127.0.0.1:{practice_server.port}/about"'
 
-
 # Lesson 1: a page of your own.
-
-PRACTICE = """from flask import Flask
-
-practice = Flask(__name__)
-"""
-ABOUT = f"""{PRACTICE}
-# Your turn: give `practice` a route for "/about" that answers "About this server".
-"""
-check_about = Route("01-15", "/about", "About this server", ABOUT)
-WITH_ABOUT = f"""{PRACTICE}
-
-@practice.route("/about")
-def about():
-    return "About this server"
-"""  # lesson 1's answer, with which the next starters begin
-
+check_about = Route("01-15", "/about", "About this server")
 
 # Lesson 2: a second page, and a prediction.
-
-MORNING = f"""{WITH_ABOUT}
-
-# Your turn: add a route for "/morning" that answers "Good morning".
-"""
-check_morning = Route("02-14", "/morning", "Good morning", MORNING)
-
+check_morning = Route("02-14", "/morning", "Good morning")
 SETS = "prediction = <a number>"
 TRY_IT = 'Try app.test_client().get("/Evening").status_code'
 
@@ -94,17 +71,16 @@ class Prediction(Exercise):
         """The last cell run for the exercise (one with its first line, or a line
         that starts with prediction, in any case) ran and set prediction."""
         starts = re.compile(r"^\s*prediction\b", re.MULTILINE | re.IGNORECASE)
-        first_line = self.starter.splitlines()[0]
-        tried = [c for c in cells if first_line in c or starts.search(c)]
-        tried = [code for code in tried if not only_checks(code)]
+        first = self.starter.partition("\n")[0]  # "" if the lesson lacks the cell
+        tried = [c for c in cells if (first and first in c) or starts.search(c)]
         if not tried:
             return
         code, error = tried[-1], raised(tried[-1])
         if isinstance(error, SyntaxError):
-            raise NotYet(f"""your cell did not run: Python found a {_describe(error)}:
+            raise NotYet(f"""your cell did not run: Python found a {describe(error)}:
                 write {SETS}, like 200, and run it again.""")
         if last_cell_that_sets("prediction", [code]) and error is not None:
-            raise NotYet(f"""your cell raised {_describe(error)}: fix it so that it sets
+            raise NotYet(f"""your cell raised {describe(error)}: fix it so that it sets
                 {SETS}, and run it again.""")
         if last_cell_that_sets("prediction", [code]):
             return
@@ -117,17 +93,10 @@ class Prediction(Exercise):
             {SETS}, like 200, and run it again.""")
 
 
-PREDICTION = """\
-# Your turn: what status code will GET /Evening (capital E) get from your server?
-# Replace ... with your guess, as a number, before you try it.
-prediction = ...
-"""
-check_prediction = Prediction("02-19", PREDICTION)
+check_prediction = Prediction("02-19")
 
 
 # Lesson 3: serve practice in a thread of its own, then stop it.
-
-
 def _server(names):
     """practice_server, if it is a server."""
     server = names["practice_server"]
@@ -177,19 +146,17 @@ class PracticeServer(Exercise):
             name = "app" if server.app is names.get("app") else "another app"
             raise NotYet(f"""practice_server serves {name}, not practice: make it with
                 {MAKE_SERVER}.""")
-        response = probe.over_http(server, "/about")
-        if response.status_code != 200 or response.text != "About this server":
-            if_404 = f"is practice_server serving practice ({MAKE_SERVER})?"
-            return probe.judge(response, "/about", "About this server", if_404)
+        response = over_http(server, "/about")
+        if_404 = f"is practice_server serving practice ({MAKE_SERVER})?"
+        judge(response, "/about", "About this server", if_404)  # NotYet if not
         error = raised(code)
         if isinstance(error, requests.RequestException):
             raise NotYet(f"""your cell's request raised {type(error).__name__}: ask
                 practice_server itself, at {PRACTICE_URL}, and run the cell again.""")
         if error is not None:
             raise NotYet(f"""practice_server answers, but your cell raised
-                {_describe(error)}: fix that line, then run the cell again.""")
-        ports = ("practice_server.port", "practice_server.server_port")
-        ports += (str(server.port),)  # the ways to name its port
+                {describe(error)}: fix that line, then run the cell again.""")
+        ports = "practice_server.port", "practice_server.server_port", str(server.port)
         if "requests.get(" not in code or not any(port in code for port in ports):
             raise NotYet(f"""your cell does not ask practice_server for /about: add
                 response = requests.get({PRACTICE_URL}, timeout=5), then
@@ -197,21 +164,11 @@ class PracticeServer(Exercise):
         return "practice_server answers GET /about with 'About this server' over HTTP."
 
 
-PRACTICE_SERVER = f"""{WITH_ABOUT}
-
-# Your turn: serve practice in the background, as you did with app above:
-# 1. practice_server = make_server(...) on 127.0.0.1, port 0
-# 2. practice_thread: a daemon thread that runs practice_server.serve_forever; start it
-# 3. ask it for /about with requests.get and print the answer's text
-practice_server = None
-"""
-check_practice_server = PracticeServer("03-24", PRACTICE_SERVER)
-
-
 class PracticeStopped(Exercise):
-    """practice_server has stopped and practice_thread has ended. This looks at
-    them, not over the network, so it does not depend on how fast a computer
-    says "nothing here"."""
+    """practice_server has stopped and practice_thread has ended. This looks at them,
+    not over the network, so it does not depend on how fast a computer says "nothing
+    here": Werkzeug closes the server's socket once serve_forever has ended, the fact
+    to trust (after an interrupted join(), Python may call a running thread ended)."""
 
     def check(self, names, cells):
         if names.get("practice_server") is None:
@@ -248,19 +205,10 @@ class PracticeStopped(Exercise):
         if "practice_thread.join(" not in code:
             raise NotYet("""shutdown() stops the server, then wait for its thread to
                 end: add practice_thread.join() after practice_server.shutdown().""")
-        # Werkzeug closes the server's socket once serve_forever has ended. (After
-        # an interrupted join(), Python may call a running thread ended, so the
-        # socket is the fact to trust.)
         if server.socket.fileno() != -1 or thread.is_alive():
             raise NotYet(f"practice_server is still serving: {order}")
         return "practice_server has stopped and practice_thread has ended."
 
 
-PRACTICE_STOPPED = """\
-# Your turn: stop practice_server and wait for practice_thread to end,
-# as the "Stop it" cell did for web_server.
-"""
-check_practice_stopped = PracticeStopped("03-29", PRACTICE_STOPPED)
-
-# Every exercise, by the name of its check: {"check_about": check_about, ...}
-EXERCISES = {name: it for name, it in globals().items() if isinstance(it, Exercise)}
+check_practice_server = PracticeServer("03-24")
+check_practice_stopped = PracticeStopped("03-29")

@@ -2,9 +2,8 @@
 
 A lesson is a notebook NN_name.ipynb in this folder: its number NN, its title
 from its "# N. Title: ..." heading, its exercises the cells tagged `exercise`
-(by id), and the files its `%%writefile ../server/...` cells write. It needs
-the files that earlier lessons write and it does not.
-"""
+(by id, with the starter their metadata keeps), and the files its `%%writefile
+../server/...` cells write. It needs the files earlier lessons write and it does not."""
 
 import json
 import re
@@ -20,7 +19,7 @@ class Lesson(NamedTuple):
     number: int
     path: Path
     title: str  # such as "Hello world"
-    exercises: tuple  # the ids of its exercise cells, in order
+    exercises: dict  # {id of each exercise cell, in order: its starter}
     writes: dict  # {file in server/: the code its last cell for it writes}
 
     def __str__(self):
@@ -34,10 +33,11 @@ def lessons(folder=HERE):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         text = ["".join(cell["source"]) for cell in cells]
         title = re.search(r"^# \d+\. ([^:\n]+)", "\n".join(text), re.M)[1]
-        ids = [c["id"] for c in cells if "exercise" in c["metadata"].get("tags", [])]
+        tagged = [c for c in cells if "exercise" in c["metadata"].get("tags", [])]
+        exercises = {c["id"]: "".join(c["metadata"].get("starter", "")) for c in tagged}
         wrote = [(re.match(r"%%writefile \.\./server/(\S+)\n", s), s) for s in text]
         writes = {m[1]: s[m.end() :] for m, s in wrote if m}
-        found.append(Lesson(int(path.name[:2]), path, title, tuple(ids), writes))
+        found.append(Lesson(int(path.name[:2]), path, title, exercises, writes))
     return found
 
 

@@ -1,26 +1,33 @@
 """What the learner has done, as IPython (which runs a notebook's cells) keeps
 it: their names in user_ns, and the code of each cell they ran in its history
-(the same as In[1:]). And how a check cell prints its line.
-"""
+(the same as In[1:]). And how a check cell prints its line."""
 
 import linecache
 import re
 import sys
 import traceback
 
+from IPython import get_ipython  # the notebook's shell, or None outside one
+
+from course import lessons
 from verdicts import CORRECT, NOT_YET, NotAttempted, NotYet, describe
 
 
 class Exercise:
-    """An exercise: the id of its cell in the lesson, its starter (that cell as
-    the lesson gives it), and check(names, cells), which returns the Correct
-    text or raises NotYet or NotAttempted. A check cell calls the exercise, as
-    checks.check_about(), and sees one line: a message may be written over
-    several lines, each line break (and the indent after it) reads as a space.
-    """
+    """An exercise: the id of its cell in the lesson, and check(names, cells), which
+    returns the Correct text or raises NotYet or NotAttempted. A check cell calls the
+    exercise, as checks.check_about(), and sees one line: a message may be written
+    over several lines, each line break (and the indent after it) reads as a space."""
 
-    def __init__(self, cell, starter):
-        self.cell, self.starter = cell, starter
+    def __init__(self, cell):
+        self.cell = cell
+
+    @property
+    def starter(self):
+        """The code the exercise cell starts with, kept in the cell's metadata,
+        which the learner's edits leave alone (course.py); "" if no lesson has it."""
+        starters = [lesson.exercises for lesson in lessons()]  # each {id: starter}
+        return next((s[self.cell] for s in starters if self.cell in s), "")
 
     def __call__(self, *_older_notebooks):  # which passed practice and such
         try:
@@ -33,25 +40,13 @@ class Exercise:
 
     def untouched(self, code):
         """Whether a cell's code is the starter, give or take blank space."""
-        return tidy(code) == tidy(self.starter)
-
-
-def tidy(code):
-    return "\n".join(line.rstrip() for line in code.strip().splitlines())
-
-
-def _shell():
-    try:
-        from IPython import get_ipython
-    except ImportError:  # not in a notebook
-        return None
-    return get_ipython()
+        return code.split() == self.starter.split()
 
 
 def ran():
     """The learner's names and the code of the cells they ran, oldest first,
     but for the running check cell."""
-    shell = _shell()
+    shell = get_ipython()
     if shell is None:  # not in a notebook
         return {}, []
     return shell.user_ns, list(shell.history_manager.input_hist_raw[1:-1])
@@ -63,9 +58,8 @@ def raised(code):
     A syntax error shows in the code itself. IPython's last_execution_result
     says how the cell run just before this check went. For an earlier cell,
     the error IPython keeps (sys.last_value) is its error if its traceback
-    runs through that cell's code (IPython keeps each cell's code in linecache).
-    """
-    shell = _shell()
+    runs through that cell's code (IPython keeps each cell's code in linecache)."""
+    shell = get_ipython()
     if shell is None or code not in shell.history_manager.input_hist_raw:
         return None
     python = shell.transform_cell(code)

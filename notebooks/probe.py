@@ -19,31 +19,19 @@ AN_APP = "a Flask app, made with practice = Flask(__name__)"
 
 def routes(app):
     """The addresses an app has routes for, without Flask's own /static."""
-    rules = app.url_map.iter_rules()
-    return sorted(rule.rule for rule in rules if rule.endpoint != "static")
-
-
-def shared_function_name(app, path):
-    """The function name that `path` shares with another route, or None.
-
-    Two functions with one name make Flask raise an error; the route of the
-    second is added all the same, and answers with the first function.
-    """
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    mine = [rule.endpoint for rule in rules if rule.rule.rstrip("/") == path]
-    for endpoint in mine:
-        if sum(rule.endpoint == endpoint for rule in rules) > 1:
-            return endpoint
-    return None
+    return sorted(r.rule for r in app.url_map.iter_rules() if r.endpoint != "static")
 
 
 def ask(app, path, expected):
     """GET `path` from the learner's app with Flask's test client."""
-    shared = shared_function_name(app, path)
+    # A second function of one name: Flask refuses it, yet adds its route, which
+    # answers with the first. `shared`: path's function names another route has.
+    mine = [r.endpoint for r in app.url_map.iter_rules() if r.rule.rstrip("/") == path]
+    shared = [name for name in mine if len(list(app.url_map.iter_rules(name))) > 1]
     if shared:
         raise NotYet(f"""your {path} function has the same name as another one,
-            {shared}(), so Flask refused it (the error 'overwriting an existing
-            endpoint function: {shared}'): give it a name of its own, such as
+            {shared[0]}(), so Flask refused it (the error 'overwriting an existing
+            endpoint function: {shared[0]}'): give it a name of its own, such as
             {path.strip("/")}().""")
     saved = app.config["PROPAGATE_EXCEPTIONS"]
     app.config["PROPAGATE_EXCEPTIONS"] = True  # raise errors, don't log them
@@ -109,10 +97,13 @@ class Route(Exercise):
     """Give practice a route for `path` that answers `text`, keeping the routes
     that the starter has (such as /about in lesson 2)."""
 
-    def __init__(self, cell, path, text, starter):
-        super().__init__(cell, starter)
+    def __init__(self, cell, path, text):
+        super().__init__(cell)
         self.path, self.text = path, text
-        self.kept = sorted(re.findall(r'@practice\.route\("(.*?)"\)', starter))
+
+    @property
+    def kept(self):
+        return sorted(re.findall(r'@practice\.route\("(.*?)"\)', self.starter))
 
     def check(self, names, cells):
         path, practice = self.path, names.get("practice")

@@ -4,8 +4,8 @@ In the lessons, an exercise cell (tagged `exercise`) holds starter code, a check
 cell (tagged `check`) calls one check from checks.py, such as
 checks.check_about(), which finds the learner's names and cells itself, and a
 solution cell (tagged `solution`) shows an answer in a ```python block.
-checks.EXERCISES lists the exercises, each with the id of its exercise cell:
-these tests find everything else in the lessons.
+Each check (an Exercise in checks.py) knows the id of its exercise cell: these
+tests find everything else in the lessons.
 
 MISTAKES below is the table of what learners try, by exercise, each run through
 its lesson in a Jupyter kernel (nbclient), as a learner would: the other
@@ -74,7 +74,9 @@ def in_the_lessons(cell_id):
 
 # Each exercise by its short name ("about" for checks.check_about), as declared.
 DECLARED = {
-    name.removeprefix("check_"): exercise for name, exercise in checks.EXERCISES.items()
+    name.removeprefix("check_"): exercise
+    for name, exercise in vars(checks).items()
+    if isinstance(exercise, learner.Exercise)
 }
 FOUND = {name: in_the_lessons(exercise.cell) for name, exercise in DECLARED.items()}
 
@@ -103,9 +105,15 @@ def test_each_exercise_is_followed_by_its_check_then_its_solution(lesson):
 
 
 @pytest.mark.parametrize("name", DECLARED)
-def test_checks_knows_each_exercise_cell_as_the_lesson_gives_it(name):
-    assert FOUND[name].cell.source == DECLARED[name].starter.removesuffix("\n")
-    assert has_tag(FOUND[name].cell, "exercise")
+def test_the_starter_kept_in_the_cell_metadata_is_the_cell_as_published(name):
+    """A check reads the starter from the exercise cell's metadata, which the
+    learner's edits leave alone: it must be the code the lesson gives."""
+    cell = FOUND[name].cell
+    assert "".join(cell.metadata.get("starter", "")) == cell.source, (
+        f"copy the source of cell {cell.id} into its metadata as 'starter'"
+    )
+    assert DECLARED[name].starter == cell.source
+    assert has_tag(cell, "exercise")
 
 
 @pytest.mark.parametrize("name", DECLARED)

@@ -26,7 +26,8 @@ def test_each_lesson_knows_its_title_exercises_and_files():
     )
     for lesson in COURSE:
         cells = nbformat.read(lesson.path, as_version=4).cells
-        assert lesson.exercises == tuple(c.id for c in cells if has_tag(c, "exercise"))
+        exercises = {c.id: c.source for c in cells if has_tag(c, "exercise")}
+        assert list(lesson.exercises.items()) == list(exercises.items())  # in order
         assert lesson.title in cells[1].source.splitlines()[0]
     written = {name for lesson in COURSE for name in lesson.writes}
     assert written == {path.name for path in (ROOT / "server").glob("*.py")}
