@@ -113,15 +113,19 @@ update: $(BIN)/.installed  ## the newest lessons, keeping your answers and notes
 reset: $(BIN)/.installed  ## the published lessons back: all, or LESSON=2
 	$(BIN)/python lessons.py reset $(LESSON)
 
-# `make test` on lessons with answers in them would fail on the answers: one
-# line says so instead (lessons.py unchanged, which needs only the standard
-# library), before anything installs. make stops as it reads this file, so the
-# learner's sentence is the last thing printed, on make's own line
-# ("Makefile:N: *** <sentence>.  Stop."), with no "Error 1" line under it.
-ifneq ($(filter test,$(MAKECMDGOALS)),)
-CHANGED := $(shell $(PYTHON) lessons.py unchanged)
-$(if $(CHANGED),$(error $(patsubst %.,%,$(CHANGED))))
-endif
+# When `make test`, `make update` or `make reset` cannot work here, one line
+# says why and what to do instead (lessons.py ready, which needs only the
+# standard library and git), before anything installs: `make test` on lessons
+# with answers in them would fail on the answers; update and reset need a git
+# clone (a ZIP download is none), update an upstream branch, reset LESSON=N a
+# lesson N. make stops as it reads this file, so the learner's sentence is the
+# last thing printed, on make's own line ("Makefile:N: *** <sentence>.  Stop."),
+# with no "Error 1" line under it; make's exit status is 2. (A failure inside a
+# recipe, such as update's git fetch, cannot do that: make always adds its
+# "*** [Makefile:N: update] Error 1" line.)
+stop_with = $(if $(1),$(error $(patsubst %.,%,$(1))))
+$(foreach goal,$(filter test update reset,$(MAKECMDGOALS)),$(call stop_with,$(shell \
+  $(PYTHON) lessons.py ready $(goal) $(if $(filter reset,$(goal)),$(LESSON)))))
 
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py

@@ -325,10 +325,7 @@ def test_make_test_on_changed_lessons_says_so_in_one_line_first(story):
     assert result.returncode != 0
     assert result.stdout == ""
     # make's one line, the learner's sentence last: no make Error line under it
-    assert re.fullmatch(
-        rf"Makefile:\d+: \*\*\* {re.escape(lessons.CHANGED[:-1])}\.  Stop\.\n",
-        result.stderr,
-    ), result.stderr
+    assert stopped_with(lessons.CHANGED).fullmatch(result.stderr), result.stderr
     assert "would be reformatted" not in result.stdout + result.stderr
 
 
@@ -501,6 +498,16 @@ def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
     )
 
 
+def test_make_reset_of_a_lesson_that_does_not_exist_names_those_that_do(tmp_path):
+    git(tmp_path, "clone", "--quiet", str(bare_repository(tmp_path)), "learner")
+    result = make(tmp_path / "learner", "reset", "LESSON=9")
+    numbers = ", ".join(str(int(lesson.path.name[:2])) for lesson in COURSE)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert stopped_with(
+        f"There is no lesson 9: choose one of {numbers}, as in make reset LESSON=1."
+    ).fullmatch(result.stderr), result.stderr
+
+
 # A copy without git history, as GitHub's Download ZIP gives (git archive).
 
 NOT_A_CLONE = (
@@ -541,16 +548,21 @@ def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", ["update", "reset"])
-def test_update_and_reset_without_git_say_how_to_get_a_clone(tmp_path, command):
-    archive = archive_copy(tmp_path)
-    with pytest.raises(lessons.Problem) as problem:
-        getattr(lessons, command)(archive)
-    assert str(problem.value) == NOT_A_CLONE
+def stopped_with(sentence):
+    """What make prints, and only that, when lessons.py ready stops it."""
+    return re.compile(rf"Makefile:\d+: \*\*\* {re.escape(sentence[:-1])}\.  Stop\.\n")
+
+
+@pytest.mark.parametrize("goal", [["update"], ["reset"], ["reset", "LESSON=2"]])
+def test_update_and_reset_without_git_say_how_to_get_a_clone_last(tmp_path, goal):
+    result = make(archive_copy(tmp_path), *goal)
+    assert (result.returncode, result.stdout) == (2, "")
+    # the sentence last, on make's own line: no "*** [...] Error 1" under it
+    assert stopped_with(NOT_A_CLONE).fullmatch(result.stderr), result.stderr
 
 
 def test_make_tests_guard_lets_a_copy_without_git_through(tmp_path):
-    assert lessons.unchanged(archive_copy(tmp_path)) == 0
+    assert lessons.not_ready("test", root=archive_copy(tmp_path)) is None
 
 
 # What JupyterLab prints for `make lab`: lesson 1's address, with the token.
