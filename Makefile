@@ -81,10 +81,14 @@ $(LAB_SETTINGS_FILE): Makefile
 	@echo '$(LAB_SETTINGS)' > $@
 
 # default_url: the address JupyterLab opens, and prints (with --no-browser
-# too), shows lesson 1.
+# too), shows lesson 1. exec: JupyterLab takes the place of the shell that
+# runs the recipe, so that make waits for JupyterLab itself, which ends with
+# status 0 after Ctrl-C twice. Otherwise Debian's sh (dash), waiting for it,
+# died of the Ctrl-C, and make wrote "make: *** [Makefile:N: lab] Interrupt"
+# under JupyterLab's last line, as if something had gone wrong.
 lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	@echo "Starting JupyterLab with lesson 1. To stop it: File > Shut Down, or Ctrl-C twice here."
-	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
+	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" exec \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
