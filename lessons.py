@@ -535,6 +535,8 @@ def not_ready(command, *args, root=ROOT):
             to_reset(root, *args)
     except Problem as problem:
         return str(problem)
+    except GitFailed:
+        return None  # no sentence for that here: the command itself fails on it
     return None
 
 
