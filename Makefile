@@ -81,10 +81,14 @@ $(LAB_SETTINGS_FILE): Makefile
 	@echo '$(LAB_SETTINGS)' > $@
 
 # default_url: the address JupyterLab opens, and prints (with --no-browser
-# too), shows lesson 1.
+# too), shows lesson 1. exec: JupyterLab takes the place of the shell that
+# runs the recipe, so that make waits for JupyterLab itself, which ends with
+# status 0 after Ctrl-C twice. Otherwise Debian's sh (dash), waiting for it,
+# died of the Ctrl-C, and make wrote "make: *** [Makefile:N: lab] Interrupt"
+# under JupyterLab's last line, as if something had gone wrong.
 lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	@echo "Starting JupyterLab with lesson 1. To stop it: File > Shut Down, or Ctrl-C twice here."
-	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
+	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" exec \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
@@ -113,15 +117,19 @@ update: $(BIN)/.installed  ## the newest lessons, keeping your answers and notes
 reset: $(BIN)/.installed  ## the published lessons back: all, or LESSON=2
 	$(BIN)/python lessons.py reset $(LESSON)
 
-# `make test` on lessons with answers in them would fail on the answers: one
-# line says so instead (lessons.py unchanged, which needs only the standard
-# library), before anything installs. make stops as it reads this file, so the
-# learner's sentence is the last thing printed, on make's own line
-# ("Makefile:N: *** <sentence>.  Stop."), with no "Error 1" line under it.
-ifneq ($(filter test,$(MAKECMDGOALS)),)
-CHANGED := $(shell $(PYTHON) lessons.py unchanged)
-$(if $(CHANGED),$(error $(patsubst %.,%,$(CHANGED))))
-endif
+# When `make test`, `make update` or `make reset` cannot work here, one line
+# says why and what to do instead (lessons.py ready, which needs only the
+# standard library and git), before anything installs: `make test` on lessons
+# with answers in them would fail on the answers; update and reset need a git
+# clone (a ZIP download is none), update an upstream branch, reset LESSON=N a
+# lesson N. make stops as it reads this file, so the learner's sentence is the
+# last thing printed, on make's own line ("Makefile:N: *** <sentence>.  Stop."),
+# with no "Error 1" line under it; make's exit status is 2. (A failure inside a
+# recipe, such as update's git fetch, cannot do that: make always adds its
+# "*** [Makefile:N: update] Error 1" line.)
+stop_with = $(if $(1),$(error $(patsubst %.,%,$(1))))
+$(foreach goal,$(filter test update reset,$(MAKECMDGOALS)),$(call stop_with,$(shell \
+  $(PYTHON) lessons.py ready $(goal) $(if $(filter reset,$(goal)),$(LESSON)))))
 
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py

@@ -323,23 +323,7 @@ def reset(root=ROOT, lesson=None):
     With `lesson` (such as "2"), only that lesson's notebook, and server/.
     Your own extra files and notebooks stay; your copy is in the backup.
     """
-    commit = published_commit(root)
-    published = git_text(
-        root, "ls-tree", "-r", "--name-only", commit, "--", "notebooks", "server"
-    ).splitlines()
-    if lesson is None:
-        paths = published
-    else:
-        names = [p for p in published if Path(p).match(LESSON_GLOB)]
-        wanted = lesson.split("_")[0].lstrip("0")  # from "2", "02", "02_good..."
-        chosen = [p for p in names if Path(p).name[:2].lstrip("0") == wanted]
-        if not chosen:
-            numbers = ", ".join(Path(p).name[:2].lstrip("0") for p in names)
-            raise Problem(
-                f"There is no lesson {lesson}: choose one of {numbers},"
-                f" as in make reset LESSON={numbers[0]}."
-            )
-        paths = chosen + [p for p in published if p.startswith("server/")]
+    commit, paths = to_reset(root, lesson)
     folder = backup(root, paths)
     for path in paths:
         write(root, path, git_file(root, commit, path))
@@ -351,6 +335,27 @@ def reset(root=ROOT, lesson=None):
         " there to copy anything back, or run make lab to start again."
     )
     print(RELOAD)
+
+
+def to_reset(root, lesson=None):
+    """The published commit and the paths reset writes from it: notebooks/ and
+    server/, or lesson `lesson`'s notebook and server/."""
+    commit = published_commit(root)
+    published = git_text(
+        root, "ls-tree", "-r", "--name-only", commit, "--", "notebooks", "server"
+    ).splitlines()
+    if lesson is None:
+        return commit, published
+    names = [p for p in published if Path(p).match(LESSON_GLOB)]
+    wanted = lesson.split("_")[0].lstrip("0")  # from "2", "02", "02_good..."
+    chosen = [p for p in names if Path(p).name[:2].lstrip("0") == wanted]
+    if not chosen:
+        numbers = ", ".join(Path(p).name[:2].lstrip("0") for p in names)
+        raise Problem(
+            f"There is no lesson {lesson}: choose one of {numbers},"
+            f" as in make reset LESSON={numbers[0]}."
+        )
+    return commit, chosen + [p for p in published if p.startswith("server/")]
 
 
 # update --------------------------------------------------------------------
@@ -496,7 +501,7 @@ def answered(cell, published):
     return "exercise" in tags(published) and cell.source != published.source
 
 
-# the guard for `make test` -------------------------------------------------
+# make's guards: what stops `make test`, `make update`, `make reset` -------
 
 
 def changed_lessons(root=ROOT):
@@ -516,12 +521,23 @@ CHANGED = (
 )
 
 
-def unchanged(root=ROOT):
-    """Exit status 1, with one line, when the lessons have changes."""
-    if changed_lessons(root):
-        print(CHANGED)
-        return 1
-    return 0
+def not_ready(command, *args, root=ROOT):
+    """The sentence saying why `command` ("test", "update", or "reset" and
+    maybe a lesson) cannot start here, and what to do; None when it can. make
+    asks while it reads the Makefile, before anything installs: so this needs
+    only the standard library and git."""
+    try:
+        if command == "test" and changed_lessons(root):
+            return CHANGED
+        if command == "update":
+            upstream_name(root)
+        if command == "reset":
+            to_reset(root, *args)
+    except Problem as problem:
+        return str(problem)
+    except GitFailed:
+        return None  # no sentence for that here: the command itself fails on it
+    return None
 
 
 def main(argv):
@@ -536,8 +552,11 @@ def main(argv):
         if command == "reset" and len(rest) <= 1:
             reset(lesson=rest[0] if rest else None)
             return 0
-        if command == "unchanged" and not rest:
-            return unchanged()
+        if command == "ready" and rest[:1] in (["test"], ["update"], ["reset"]):
+            sentence = not_ready(*rest)
+            if sentence:
+                print(sentence)  # make stops with it (see the Makefile)
+            return 1 if sentence else 0
     except Problem as problem:
         print(problem)
         return 1

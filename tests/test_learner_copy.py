@@ -7,10 +7,13 @@ learner's clone, with answers typed into the exercises and their outputs
 saved (lesson 1 right, lesson 2 wrong, the others untouched), a note and an
 experiment added; a maintainer who publishes new text and a new exercise
 starter; then the learner's progress, update, update again, reset of one
-lesson and reset of all. Each test checks one thing seen. Its kernels are
-those of `progress` alone; still, it is marked `learner_copy` (pytest -m "not
-learner_copy" leaves it out; plain pytest, as in CI, runs it). The rules of
-update's merge, one by one, are in tests/test_merge.py.
+lesson and reset of all; beside the learner's progress, `make progress` in a
+copy without git history, its lesson 1 waiting forever. Each test checks one
+thing seen. The tests at the end take such a copy (a ZIP download) on its own:
+lint, update and reset, make test's guard, and `make lab` at the address it
+prints. Its kernels are those of `progress` alone; still, it is marked
+`learner_copy` (pytest -m "not learner_copy" leaves it out; plain pytest, as in
+CI, runs it). The rules of update's merge, one by one, are in tests/test_merge.py.
 """
 
 import contextlib
@@ -19,16 +22,28 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
+import requests
 from nbformat.v4 import new_output
 
 import lessons
-from conftest import COURSE, EXERCISES, ROOT, copy_project, has_tag, solutions
+from conftest import (
+    COURSE,
+    EXERCISES,
+    ROOT,
+    Process,
+    copy_project,
+    free_port,
+    has_tag,
+    solutions,
+)
 from verdicts import CORRECT, NOT_ATTEMPTED, NOT_YET
 
 pytestmark = pytest.mark.learner_copy
@@ -87,13 +102,18 @@ def said(command, *args):
     return printed.getvalue()
 
 
-def make(cwd, *args):
-    """`make ...` in the learner's clone, with the .venv running these tests
-    as theirs (CI's .venv-3.10... too), installed: make installs nothing."""
+def make_command(*args):
+    """`make ...` with the .venv running these tests as the learner's (CI's
+    .venv-3.10... too), installed: make installs nothing."""
     venv = Path(sys.prefix)
     installed = [f"--old-file={venv / 'bin' / name}" for name in MARKS]
+    return ["make", "--no-print-directory", *args, f"VENV={venv}", *installed]
+
+
+def make(cwd, *args):
+    """`make ...` in the learner's copy, run to its end (see make_command)."""
     return subprocess.run(
-        ["make", "--no-print-directory", *args, f"VENV={venv}", *installed],
+        make_command(*args),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -233,6 +253,7 @@ def story(tmp_path_factory):
     hangs = progress_with_a_cell_that_hangs(tmp / "hangs")  # side by side
     seen["progress"] = said(lessons.progress, learner)
     seen["hangs"] = hangs.communicate(timeout=120)[0]
+    seen["hangs exit"] = hangs.returncode
     seen["progress changed files"] = tree_hash(learner) != before
     seen["make test"] = make(learner, "test")
 
@@ -305,10 +326,7 @@ def test_make_test_on_changed_lessons_says_so_in_one_line_first(story):
     assert result.returncode != 0
     assert result.stdout == ""
     # make's one line, the learner's sentence last: no make Error line under it
-    assert re.fullmatch(
-        rf"Makefile:\d+: \*\*\* {re.escape(lessons.CHANGED[:-1])}\.  Stop\.\n",
-        result.stderr,
-    ), result.stderr
+    assert stopped_with(lessons.CHANGED).fullmatch(result.stderr), result.stderr
     assert "would be reformatted" not in result.stdout + result.stderr
 
 
@@ -396,27 +414,37 @@ def test_reset_leaves_a_clean_copy(story):
 
 
 HANGS = "import time\n\ntime.sleep(60)"
-PROGRESS_STOPPING_AFTER_1_S = (
-    "import sys\nfrom pathlib import Path\n\nimport lessons\n\n"
-    "lessons.progress(Path(sys.argv[1]), cell_seconds=1)"
-)
 
 
-def progress_with_a_cell_that_hangs(folder):
-    """Start progress, stopping cells after 1 s, on lesson 1 alone with its
-    exercise cell waiting forever, in a Python of its own (so that it runs
-    beside the story's); the process, printing what progress prints."""
-    (folder / "notebooks").mkdir(parents=True)
-    for name in (LESSON_1, "notebooks/checks.py", "notebooks/course.py"):
-        shutil.copy2(ROOT / name, folder / name)
-    shutil.copytree(ROOT / "server", folder / "server")
-    edit(folder / LESSON_1, {"01-15": HANGS})
+def progress_with_a_cell_that_hangs(tmp):
+    """Start `make progress` in a copy without git history (see archive_copy)
+    of lesson 1 alone, its exercise cell waiting forever and the copy's
+    lessons.py stopping cells after 1 s, so that it runs beside the story's
+    progress; the process, printing what make prints."""
+    archive = archive_copy(tmp)
+    for lesson in COURSE[1:]:
+        (archive / "notebooks" / lesson.path.name).unlink()
+    edit(archive / LESSON_1, {"01-15": HANGS})
+    script = archive / "lessons.py"
+    source = script.read_text()
+    assert "\nCELL_SECONDS = 30 " in source, "lessons.py's CELL_SECONDS moved"
+    script.write_text(source.replace("\nCELL_SECONDS = 30 ", "\nCELL_SECONDS = 1 "))
     return subprocess.Popen(
-        [sys.executable, "-c", PROGRESS_STOPPING_AFTER_1_S, str(folder)],
-        cwd=ROOT,
+        make_command("progress"),
+        cwd=archive,
         stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_make_progress_without_git_reports_the_verdicts(story):
+    assert story["hangs exit"] == 0, story["hangs"]
+    assert story["hangs"].splitlines()[-2:] == [
+        f"0 of {len(COURSE[0].exercises)} exercises correct.",
+        "Next: open 01_hello_world.ipynb in JupyterLab (make lab) and try its"
+        " exercises.",
+    ]
 
 
 def test_progress_stops_a_cell_that_hangs(story):
@@ -471,6 +499,16 @@ def test_update_without_an_upstream_branch_says_what_to_do(tmp_path):
     )
 
 
+def test_make_reset_of_a_lesson_that_does_not_exist_names_those_that_do(tmp_path):
+    git(tmp_path, "clone", "--quiet", str(bare_repository(tmp_path)), "learner")
+    result = make(tmp_path / "learner", "reset", "LESSON=9")
+    numbers = ", ".join(str(int(lesson.path.name[:2])) for lesson in COURSE)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert stopped_with(
+        f"There is no lesson 9: choose one of {numbers}, as in make reset LESSON=1."
+    ).fullmatch(result.stderr), result.stderr
+
+
 # A copy without git history, as GitHub's Download ZIP gives (git archive).
 
 NOT_A_CLONE = (
@@ -482,8 +520,16 @@ NOT_A_CLONE = (
 
 def archive_copy(tmp_path):
     """The project's files as `git archive HEAD` would give them: no .git."""
-    ignore = shutil.ignore_patterns(
-        ".git", ".venv*", ".uv", "*cache*", "__pycache__", "test-artifacts", "_site"
+    ignore = shutil.ignore_patterns(  # what .gitignore keeps out of git
+        ".git",
+        ".venv*",
+        ".uv",
+        "*cache*",
+        "__pycache__",
+        "test-artifacts",
+        "_site",
+        "lesson-backups",
+        "node_modules",
     )
     return Path(shutil.copytree(ROOT, tmp_path / "archive", ignore=ignore))
 
@@ -503,13 +549,70 @@ def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", ["update", "reset"])
-def test_update_and_reset_without_git_say_how_to_get_a_clone(tmp_path, command):
-    archive = archive_copy(tmp_path)
-    with pytest.raises(lessons.Problem) as problem:
-        getattr(lessons, command)(archive)
-    assert str(problem.value) == NOT_A_CLONE
+def stopped_with(sentence):
+    """What make prints, and only that, when lessons.py ready stops it."""
+    return re.compile(rf"Makefile:\d+: \*\*\* {re.escape(sentence[:-1])}\.  Stop\.\n")
+
+
+@pytest.mark.parametrize("goal", [["update"], ["reset"], ["reset", "LESSON=2"]])
+def test_update_and_reset_without_git_say_how_to_get_a_clone_last(tmp_path, goal):
+    result = make(archive_copy(tmp_path), *goal)
+    assert (result.returncode, result.stdout) == (2, "")
+    # the sentence last, on make's own line: no "*** [...] Error 1" under it
+    assert stopped_with(NOT_A_CLONE).fullmatch(result.stderr), result.stderr
 
 
 def test_make_tests_guard_lets_a_copy_without_git_through(tmp_path):
-    assert lessons.unchanged(archive_copy(tmp_path)) == 0
+    assert lessons.not_ready("test", root=archive_copy(tmp_path)) is None
+
+
+# What JupyterLab prints for `make lab`: lesson 1's address, with the token.
+LAB_URL = re.compile(
+    r"http://127\.0\.0\.1:\d+/lab/tree/notebooks/01_hello_world\.ipynb\?token=(\w+)"
+)
+LAB_SECONDS = 60  # for JupyterLab to start, and to stop, on a busy machine
+
+
+def printed_lab_url(process, timeout=LAB_SECONDS):
+    """The first address LAB_URL matches in what `process` printed on stderr
+    (JupyterLab's log), within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := LAB_URL.search(process.stderr)):
+        if process.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"no lesson 1 address printed: {process.stderr}")
+        time.sleep(0.1)  # polling, bounded by the deadline
+    return found
+
+
+def test_make_lab_without_git_serves_lesson_1_at_the_address_it_prints(tmp_path):
+    archive = archive_copy(tmp_path)
+    options = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={free_port()}"
+    process = Process(
+        make_command("lab", f"LAB_OPTIONS={options} --ServerApp.port_retries=0"),
+        env={  # JupyterLab's own files in tmp_path, not in the home folder
+            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        },
+        cwd=archive,
+    )
+    try:
+        printed = printed_lab_url(process)
+        server, token = printed[0].split("/lab/")[0], printed[1]
+        page = requests.get(printed[0], timeout=10)
+        lesson = requests.get(
+            f"{server}/api/contents/{LESSON_1}",
+            params={"content": "0"},
+            headers={"Authorization": f"token {token}"},
+            timeout=10,
+        )
+        # Ctrl-C, to make and everything it started, as a terminal sends it
+        # (without a terminal, JupyterLab asks nothing: once is enough)
+        os.killpg(process.proc.pid, signal.SIGINT)
+        code, _ = process.wait(timeout=LAB_SECONDS)
+    finally:
+        process.stop()
+    assert page.status_code == 200
+    assert "jupyter-config-data" in page.text  # JupyterLab's page, not an error
+    assert lesson.status_code == 200, lesson.text
+    assert code == -signal.SIGINT  # make ends as Ctrl-C ends a command...
+    assert "make: ***" not in process.stderr  # ...with no "Interrupt" line of its own
