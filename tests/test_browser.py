@@ -201,7 +201,12 @@ def open_kernel_websocket(jupyterlab):
         on_ping=lambda _, data: held.pings.append(time.monotonic() - held.opened),
         on_close=lambda _, code, reason: setattr(held, "closed", (code, reason)),
     )
-    thread = threading.Thread(target=connection.run_forever, daemon=True)
+    # ping_timeout: how long its loop waits for the socket before it looks
+    # again (10 s unless told); so close() ends it within a second. It sends no
+    # ping of its own.
+    thread = threading.Thread(
+        target=connection.run_forever, kwargs={"ping_timeout": 1}, daemon=True
+    )
     thread.start()
     yield held
     connection.close()
