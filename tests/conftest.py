@@ -106,6 +106,22 @@ def pytest_collection_modifyitems(items):
     )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test that drives a browser page fails, a screenshot of that page
+    (the whole of it) goes to test-artifacts/<file>/<test>.png, to look at."""
+    report = yield
+    if report.when == "call" and report.failed:
+        pages = [getattr(value, "page", value) for value in item.funcargs.values()]
+        for page in pages:
+            if hasattr(page, "screenshot") and not page.is_closed():
+                folder = ROOT / "test-artifacts" / item.path.stem.removeprefix("test_")
+                folder.mkdir(parents=True, exist_ok=True)
+                name = re.sub(r"[^\w.-]+", "_", item.name)
+                page.screenshot(path=folder / f"{name}.png", full_page=True)
+    return report
+
+
 def pytest_report_header(config):
     """On a copy whose lessons hold a learner's answers, say so first: lessons
     that fail there show the learner's answers, not a broken project."""
