@@ -745,7 +745,7 @@ def test_the_table_has_every_kind_of_row():
 
 
 def test_every_exercise_has_its_starter_its_solution_and_a_check_run_first():
-    assert list(MISTAKES) == list(DECLARED)
+    assert sorted(MISTAKES) == sorted(DECLARED)  # the route rows come first
     for rows in MISTAKES.values():
         assert rows["check before the exercise"].code is FIRST
         assert rows["the starter"].start == NOT_ATTEMPTED

@@ -4,7 +4,7 @@ can run, re-run and stop them at will.
 Kernels are slow to start, so the module runs each lesson once, in order, each
 in a new kernel, with lessons.py's runner (as `make progress` does); in that
 kernel, after Run All, it does what else the tests need (see `after_run_all`):
-each exercise's solution then its check; after lesson 1, the last lesson's
+each exercise's solution then its check; after lesson 1, the serving lesson's
 first cell; in the lesson that starts the server, a learner re-running its
 cells. Each test checks one thing seen.
 
@@ -29,7 +29,6 @@ from nbformat.v4 import new_code_cell
 
 import lessons
 from conftest import (
-    COURSE,
     EXERCISES,
     LESSONS,
     ROOT,
@@ -156,7 +155,7 @@ async def act_like_a_learner(client):
 async def after_run_all(client, lesson):
     """In a lesson's kernel after Run All: each exercise's solution, then its
     check, as a learner who comes back to the exercises; after the first
-    lesson, the last lesson's first cell (a learner who skips lessons); in
+    lesson, the serving lesson's first cell (a learner who skips lessons); in
     the serving lesson, `act_like_a_learner`. What each showed."""
     # nbclient files each cell it runs at the index given: into a copy, so that
     # the notebook keeps what Run All printed.
@@ -168,8 +167,8 @@ async def after_run_all(client, lesson):
         await run_cell(client, answer)
         seen["checks with solutions"].append(await stdout_of(client, check))
     if lesson == LESSONS[0]:
-        first = code_cells(read(LESSONS[-1]))[0].source
-        seen["last lesson's first cell"] = await run_cell(client, first, raises=True)
+        first = code_cells(read(SERVING_LESSON))[0].source
+        seen["serving lesson's first cell"] = await run_cell(client, first, raises=True)
     if lesson == SERVING_LESSON:
         seen["learner"] = await act_like_a_learner(client)
     return seen
@@ -244,7 +243,9 @@ def observed(tmp_path_factory):
         "runs": runs,
         "written": written,
         "learner": seen[SERVING_LESSON]["learner"],
-        "lesson 1 then the last": seen[LESSONS[0]]["last lesson's first cell"],
+        "lesson 1 then the serving one": seen[LESSONS[0]][
+            "serving lesson's first cell"
+        ],
         "checks with solutions": [
             line for lesson in LESSONS for line in seen[lesson]["checks with solutions"]
         ],
@@ -335,11 +336,10 @@ def test_restarting_the_kernel_frees_the_port(observed):
     assert seen["port answers after restart"] is False
 
 
-def test_the_last_lesson_right_after_lesson_1_says_to_run_lesson_2(observed):
-    cell = observed["lesson 1 then the last"]
-    assert cell.source == "import checks\n\nchecks.ready_for_lesson(3)".replace(
-        "3", str(COURSE[-1].number)
-    )
+def test_the_serving_lesson_right_after_lesson_1_says_to_run_lesson_2(observed):
+    cell = observed["lesson 1 then the serving one"]
+    number = int(SERVING_LESSON.name[:2])
+    assert cell.source == f"import checks\n\nchecks.ready_for_lesson({number})"
     (error,) = cell.outputs
     assert (error.output_type, error.ename) == ("error", "LessonSkipped")
     assert error.traceback == [
