@@ -11,7 +11,7 @@ import requests
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
-from learner import Exercise, last_cell_that_sets
+from learner import Exercise, last_cell_that_sets, raised
 from verdicts import NotAttempted, NotYet, describe, run_first, should_be
 
 AN_APP = "a Flask app, made with practice = Flask(__name__)"
@@ -107,11 +107,15 @@ class Route(Exercise):
 
     def check(self, names, cells):
         path, practice = self.path, names.get("practice")
+        code = last_cell_that_sets("practice", cells)
+        if isinstance(error := raised(code), SyntaxError):  # none of the cell ran
+            raise NotYet(f"""your cell did not run: Python found a {describe(error)}:
+                fix that line and run the cell again, then this one.""")
         if "practice" not in names:
             raise run_first("it makes practice")
         if not isinstance(practice, Flask):
             raise should_be("practice", AN_APP, practice)
-        code, have = last_cell_that_sets("practice", cells), routes(practice)
+        have = routes(practice)
         if have == self.kept and self.untouched(code):
             todo = f"add a route for {path} to practice"
             if not self.kept:

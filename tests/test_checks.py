@@ -281,6 +281,12 @@ def route_mistakes(name):
         "practice is not an app": Mistake(
             "practice = None", NOT_YET, "practice should be a Flask app"
         ),
+        "a missing colon": Mistake(
+            solved.replace("():", "()", 1), NOT_YET, "SyntaxError: expected ':'"
+        ),
+        "a missing colon, in a fresh kernel": Mistake(
+            solved.replace("():", "()", 1), NOT_YET, "SyntaxError: expected ':'", FRESH
+        ),
     }
     function = re.search(rf"{re.escape(mine)}\ndef (\w+)\(", solved)[1]
     for kept in route.kept:  # the starter's routes, which the solution keeps
