@@ -295,7 +295,8 @@ def backup(root, paths):
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / path, folder / path)
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"Your notebooks are copied to {folder.relative_to(root).as_posix()}/")
+    where = folder.relative_to(root).as_posix()
+    print(f"Your notebooks are copied to {where}/notebooks/ (and server/ beside it).")
     return folder
 
 

@@ -224,8 +224,12 @@ def server_in(folder):
 
 
 def backup_named(output, learner):
-    (line,) = [line for line in output.splitlines() if "copied to" in line]
-    return learner / line.split("copied to ", 1)[1].rstrip("/")
+    (folder,) = re.findall(
+        r"^Your notebooks are copied to (\S+)/notebooks/ \(and server/ beside it\)\.$",
+        output,
+        re.M,
+    )
+    return learner / folder
 
 
 def cells_of(notebooks, name):
