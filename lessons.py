@@ -22,8 +22,8 @@ from pathlib import Path
 from notebooks import course
 from notebooks.verdicts import CORRECT, LABELS, NOT_YET
 
-# nbformat and nbclient are imported where they are needed: `reset` and
-# `make test`'s guard do without them, and start at once.
+# nbformat and nbclient are imported where they are needed (see load_nbformat):
+# loading them takes seconds, which `reset` and `make test`'s guard do without.
 
 ROOT = Path(__file__).resolve().parent
 LESSON_GLOB = f"notebooks/{course.GLOB}"
@@ -43,6 +43,16 @@ class Problem(Exception):
 
 def tags(cell):
     return cell.get("metadata", {}).get("tags", [])
+
+
+def load_nbformat():
+    """nbformat, imported now. It checks notebooks with jsonschema, which would
+    first compile dozens of grammars for web addresses (rfc3987_syntax, which
+    JupyterLab brings): a second and more, for a check no notebook needs."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+    import nbformat
+
+    return nbformat
 
 
 def lesson_paths(root):
@@ -154,9 +164,7 @@ async def run_all(client, project, then=None, **env):
 def run_lesson(path, project, cell_seconds=CELL_SECONDS):
     """Restart & Run All the lesson at `path`, going on after errors; the
     notebook, with what each cell printed. `import server` finds `project`'s."""
-    import nbformat
-
-    notebook = nbformat.read(path, as_version=4)
+    notebook = load_nbformat().read(path, as_version=4)
     asyncio.run(run_all(lesson_client(notebook, project, cell_seconds), project))
     return notebook
 
@@ -443,8 +451,7 @@ def merge_lesson(before, mine, theirs, name, notes):
 
     Returns the merged notebook as bytes; `notes` gets a line per thing to know.
     """
-    import nbformat
-
+    nbformat = load_nbformat()
     try:
         mine_nb = nbformat.reads(mine.decode("utf-8"), as_version=4)
         theirs_nb = nbformat.reads(theirs.decode("utf-8"), as_version=4)

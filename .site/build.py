@@ -127,6 +127,11 @@ def fix_pages(html):
 
 
 def build(output):
+    # jsonschema, which nbformat imports, checks IRIs with rfc3987_syntax when it
+    # is installed (jupyterlab brings it), and that import alone compiles dozens
+    # of grammars: over a second, a third of the build. No notebook is checked
+    # for IRIs here, and jsonschema imports it inside `suppress(ImportError)`.
+    sys.modules.setdefault("rfc3987_syntax", None)
     from sphinx.cmd.build import build_main
 
     output = Path(output).resolve()
