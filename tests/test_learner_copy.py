@@ -43,6 +43,7 @@ from conftest import (
     free_port,
     has_tag,
     solutions,
+    wait_until_listening,
 )
 from verdicts import CORRECT, NOT_ATTEMPTED, NOT_YET
 
@@ -590,7 +591,8 @@ def printed_lab_url(process, timeout=LAB_SECONDS):
 
 def test_make_lab_without_git_serves_lesson_1_at_the_address_it_prints(tmp_path):
     archive = archive_copy(tmp_path)
-    options = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={free_port()}"
+    port = free_port()
+    options = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port}"
     process = Process(
         make_command("lab", f"LAB_OPTIONS={options} --ServerApp.port_retries=0"),
         env={  # JupyterLab's own files in tmp_path, not in the home folder
@@ -601,6 +603,8 @@ def test_make_lab_without_git_serves_lesson_1_at_the_address_it_prints(tmp_path)
     )
     try:
         printed = printed_lab_url(process)
+        # JupyterLab prints its address, then starts listening there.
+        wait_until_listening(process, port, timeout=LAB_SECONDS)
         server, token = printed[0].split("/lab/")[0], printed[1]
         page = requests.get(printed[0], timeout=10)
         lesson = requests.get(
