@@ -91,13 +91,16 @@ def pytest_collection_modifyitems(items):
     the end of the session, in their order (on several workers: of their
     file, which stays on one worker)."""
 
+    unmarked = len(SLOWEST_FIRST)  # after every slow marker
+
     def rank(item):
         marks = [mark.name for mark in item.iter_markers()]
-        return min([SLOWEST_FIRST.index(m) for m in marks if m in SLOWEST_FIRST] or [9])
+        ranks = [SLOWEST_FIRST.index(m) for m in marks if m in SLOWEST_FIRST]
+        return min(ranks, default=unmarked)
 
     file_rank = {}
     for item in items:
-        file_rank[item.path] = min(file_rank.get(item.path, 9), rank(item))
+        file_rank[item.path] = min(file_rank.get(item.path, unmarked), rank(item))
     items.sort(
         key=lambda item: (
             item.get_closest_marker("run_last") is not None,
