@@ -184,9 +184,8 @@ class PracticeStopped(Exercise):
         after = cells_after(start, cells)  # but starters and checks:
         tried = [c for c in after if not (self.untouched(c) or only_checks(c))]
         code = "\n".join([start, *tried])
-        bare = re.search(
-            r"(practice_server\.shutdown|practice_thread\.join)\b(?!\s*\()", code
-        )
+        uncalled = r"(practice_server\.shutdown|practice_thread\.join)\b(?!\s*\()"
+        bare = re.search(uncalled, code)
         if bare:
             raise NotYet(f"""{bare[1]} without brackets names the method but does not
                 call it (a method runs only with ()): {STOP}.""")

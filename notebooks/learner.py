@@ -91,6 +91,4 @@ def only_checks(code):
 
 def cells_after(code, cells):
     """The cells run after the last one whose code is `code` (none if none is)."""
-    if code not in cells:
-        return []
-    return cells[len(cells) - cells[::-1].index(code) :]
+    return cells[len(cells) - cells[::-1].index(code) :] if code in cells else []

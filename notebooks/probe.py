@@ -57,8 +57,7 @@ def over_http(server, path):
     """GET `path` from a server that runs in this kernel, such as practice_server."""
     logging.disable()  # the server logs nothing on stderr while we ask
     try:  # its socket is open, so a connect is never refused: no 2 s wait
-        url = f"http://127.0.0.1:{server.port}{path}"
-        return requests.get(url, timeout=(3, 2))  # connect, then read
+        return requests.get(f"http://127.0.0.1:{server.port}{path}", timeout=(3, 2))
     except requests.Timeout:
         raise NotYet(f"""the server on port {server.port} does not answer: does
             practice_thread run practice_server.serve_forever?""") from None

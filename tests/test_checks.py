@@ -151,6 +151,23 @@ def test_each_label_begins_one_string_literal_in_notebooks():
     assert sorted(starts) == sorted(("verdicts.py", label) for label in LABELS)
 
 
+def test_checks_read_as_a_list_of_exercises_the_machinery_kept_apart():
+    """checks.py, which a curious learner opens, stays a page of exercises with
+    none of IPython's plumbing (learner.py has it); notebooks/ stays small."""
+    lines = {p.name: len(p.read_text().splitlines()) for p in NOTEBOOKS.glob("*.py")}
+    tree = ast.parse((NOTEBOOKS / "checks.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import)
+        for alias in n.names
+    }
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert lines["checks.py"] <= 300, lines
+    assert not {name for name in imported if name.startswith("IPython")}, imported
+    assert sum(lines.values()) <= 600, lines
+
+
 def test_a_check_ignores_what_older_notebooks_passed_it(monkeypatch, capsys):
     monkeypatch.setattr(learner, "ran", lambda: ({"practice": None}, []))
     checks.check_about("practice", 1)
