@@ -19,11 +19,19 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from notebooks import course
-from notebooks.verdicts import CORRECT, LABELS, NOT_YET
+# nbformat checks notebooks with jsonschema, whose import would first build
+# dozens of grammars for web addresses (rfc3987_syntax, which JupyterLab
+# brings): 3 s on our 2-core machine, for a check no notebook needs, and
+# jsonschema goes without it. So nothing that imports this module builds them:
+# `progress`, `update`, the site build, and every pytest process, which loads
+# this module first, before nbmake (pyproject.toml: addopts "-p lessons").
+sys.modules.setdefault("rfc3987_syntax", None)
 
-# nbformat and nbclient are imported where they are needed (see load_nbformat):
-# loading them takes seconds, which `reset` and `make test`'s guard do without.
+from notebooks import course  # noqa: E402
+from notebooks.verdicts import CORRECT, LABELS, NOT_YET  # noqa: E402
+
+# nbformat and nbclient are imported where they are needed: loading them takes
+# seconds, which `reset` and `make test`'s guard do without.
 
 ROOT = Path(__file__).resolve().parent
 LESSON_GLOB = f"notebooks/{course.GLOB}"
@@ -43,16 +51,6 @@ class Problem(Exception):
 
 def tags(cell):
     return cell.get("metadata", {}).get("tags", [])
-
-
-def load_nbformat():
-    """nbformat, imported now. It checks notebooks with jsonschema, which would
-    first compile dozens of grammars for web addresses (rfc3987_syntax, which
-    JupyterLab brings): a second and more, for a check no notebook needs."""
-    sys.modules.setdefault("rfc3987_syntax", None)
-    import nbformat
-
-    return nbformat
 
 
 def lesson_paths(root):
@@ -164,7 +162,9 @@ async def run_all(client, project, then=None, **env):
 def run_lesson(path, project, cell_seconds=CELL_SECONDS):
     """Restart & Run All the lesson at `path`, going on after errors; the
     notebook, with what each cell printed. `import server` finds `project`'s."""
-    notebook = load_nbformat().read(path, as_version=4)
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
     asyncio.run(run_all(lesson_client(notebook, project, cell_seconds), project))
     return notebook
 
@@ -451,7 +451,8 @@ def merge_lesson(before, mine, theirs, name, notes):
 
     Returns the merged notebook as bytes; `notes` gets a line per thing to know.
     """
-    nbformat = load_nbformat()
+    import nbformat
+
     try:
         mine_nb = nbformat.reads(mine.decode("utf-8"), as_version=4)
         theirs_nb = nbformat.reads(theirs.decode("utf-8"), as_version=4)

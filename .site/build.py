@@ -13,7 +13,7 @@ and a <details> solution added, on the 2-core machine we develop on, with no
 network (Python 3.11; times are the whole command, wall clock):
 
 - Sphinx + myst-nb, the engine of Jupyter Book 1, with the Furo theme (chosen):
-  2.7 s (4.9 s before build() below skips an import). Links between the README
+  2.7 s (4.9 s before it skipped an import: see lessons.py). Links between the README
   and the notebooks (`02_good_evening.ipynb`, `../README.md#serving-it-for-real`,
   `LICENSE`) become links between pages, with GitHub's heading anchors, and a
   link or anchor that points nowhere fails the build. Raw HTML in Markdown cells
@@ -48,8 +48,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "notebooks"))  # the lessons' course.py
-import course  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from lessons import course  # noqa: E402 (lessons.py: no grammars for web addresses)
 
 LESSONS = [lesson.path for lesson in course.lessons(ROOT / "notebooks")]
 # Sphinx writes this file into every HTML build: an OUTPUT holding it is ours to
@@ -127,11 +127,6 @@ def fix_pages(html):
 
 
 def build(output):
-    # jsonschema, which nbformat imports, checks IRIs with rfc3987_syntax when it
-    # is installed (jupyterlab brings it), and that import alone compiles dozens
-    # of grammars: over a second, a third of the build. No notebook is checked
-    # for IRIs here, and jsonschema imports it inside `suppress(ImportError)`.
-    sys.modules.setdefault("rfc3987_syntax", None)
     from sphinx.cmd.build import build_main
 
     output = Path(output).resolve()

@@ -200,3 +200,11 @@ def test_a_new_lesson_needs_what_every_lesson_before_it_wrote(project, capsys):
     listed = ", ".join(wrote[:-1]) + " and " + wrote[-1]
     assert capsys.readouterr().out == f"Ready: lessons {listed} have written server/.\n"
     assert course.lessons(project / "notebooks")[-1].title == "More"
+
+
+def test_no_test_process_builds_the_web_address_grammars():
+    """pytest loads lessons.py before nbmake imports nbformat (pyproject.toml),
+    so that jsonschema, which nbformat imports, never builds rfc3987_syntax's
+    grammars here: 3 s for each worker."""
+    assert "nbformat" in sys.modules and "jsonschema" in sys.modules
+    assert sys.modules["rfc3987_syntax"] is None

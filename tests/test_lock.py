@@ -133,12 +133,16 @@ def test_the_venv_holds_exactly_a_locked_set():
 
 def check_schema(schema, *paths):
     """check-jsonschema over files, with `schema` naming the schema as its
-    options do (such as ["--builtin-schema", "vendor.github-workflows"])."""
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", *schema, *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    options do (such as ["--builtin-schema", "vendor.github-workflows"]): its
+    exit code and what it printed. Run in this process with click's test
+    runner (check-jsonschema is a click command), which spares a Python start
+    and its imports."""
+    from check_jsonschema import main
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [*schema, *map(str, paths)])
+    return subprocess.CompletedProcess(
+        main.name, result.exit_code, result.stdout, result.stderr
     )
 
 
