@@ -3,9 +3,11 @@ test client (no network), or over HTTP. Each returns the Correct text or raises
 NotYet with what to do. And Route, the kind of exercise that asks for a page."""
 
 import contextlib
+import difflib
 import io
 import logging
 import re
+from unittest.mock import patch
 
 import requests
 from flask import Flask
@@ -33,10 +35,9 @@ def ask(app, path, expected):
             {shared[0]}(), so Flask refused it (the error 'overwriting an existing
             endpoint function: {shared[0]}'): give it a name of its own, such as
             {path.strip("/")}().""")
-    saved = app.config["PROPAGATE_EXCEPTIONS"]
-    app.config["PROPAGATE_EXCEPTIONS"] = True  # raise errors, don't log them
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # what the function prints
+    raising = patch.dict(app.config, PROPAGATE_EXCEPTIONS=True)  # errors, not logs
+    try:  # and what the function prints is not shown
+        with raising, contextlib.redirect_stdout(io.StringIO()):
             response = app.test_client().get(path)
     except Exception as error:
         if "did not return a valid response" not in str(error):
@@ -44,11 +45,9 @@ def ask(app, path, expected):
         reason = " ".join(str(error).split()).split(". ", 1)[-1]  # Flask's words
         raise NotYet(f"""your {path} function did not return a valid response.
             {reason} Return the text {expected!r}.""") from None
-    finally:
-        app.config["PROPAGATE_EXCEPTIONS"] = saved
     if_404 = f'did you add @practice.route("{path}") just above your function?'
-    near = [rule for rule in routes(app) if rule.lower() == path.lower()]
-    if near:  # such as /About for /about
+    near = difflib.get_close_matches(path, set(routes(app)) - {path}, n=1)
+    if near:  # such as /About for /about, or /mornign for /morning
         if_404 = f'your route is "{near[0]}": routes match letter for letter.'
     return judge(response, path, expected, if_404)
 

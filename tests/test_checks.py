@@ -252,6 +252,7 @@ def route_mistakes(name):
     path, text, mine = route.path, route.text, f'@practice.route("{route.path}")'
     by_app = solved.replace(mine, f'@app.route("{path}")')
     big, small = f"/{path[1].upper()}{path[2:]}", f"{text[0].lower()}{text[1:]}"
+    typo = f"{path[:-2]}{path[-1]}{path[-2]}"  # the last two letters swapped
 
     def at(address):
         return solved.replace(mine, f'@practice.route("{address}")')
@@ -288,6 +289,9 @@ def route_mistakes(name):
         "a trailing slash": Mistake(at(f"{path}/"), NOT_YET, "308 Permanent Redirect"),
         f"a capital {big[1]} in the address": Mistake(
             at(big), NOT_YET, f'your route is "{big}": routes match letter for letter'
+        ),
+        "a typo in the address": Mistake(
+            at(typo), NOT_YET, f'your route is "{typo}": routes match letter for letter'
         ),
         f"a small {small[0]}": Mistake(
             says(f'return "{small}"'), NOT_YET, f"(capital {text[0]})"
