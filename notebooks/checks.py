@@ -191,15 +191,15 @@ class PracticeStopped(Exercise):
                 call it (a method runs only with ()): {STOP}.""")
         order = f"""join() waits for practice_thread to end, which it does only after
             shutdown() (so the cell showed [*]): {STOP}, in that order."""
-        if "shutdown(" not in code and "server_close(" in code:
+        if "practice_server.shutdown(" not in code and "server_close(" in code:
             raise NotYet(f"""server_close() closes the port, but practice_thread keeps
                 running serve_forever: {STOP}.""")
-        if "shutdown(" not in code and "join(" in code:
+        if "practice_server.shutdown(" not in code and "practice_thread.join(" in code:
             raise NotYet(order)
-        if "shutdown(" not in code and not tried:
+        if "practice_server.shutdown(" not in code and not tried:
             raise NotAttempted("""stop practice_server in the exercise cell above, then
                 run this cell again.""")
-        if "shutdown(" not in code:
+        if "practice_server.shutdown(" not in code:
             raise NotYet(f"practice_server is still serving: {STOP}.")
         if "practice_thread.join(" not in code:
             raise NotYet("""shutdown() stops the server, then wait for its thread to

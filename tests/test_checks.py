@@ -409,6 +409,11 @@ MISTAKES["practice_stopped"] = {
         "server_close() closes the port, but practice_thread keeps running",
         PAUSE,
     ),
+    "the lesson's server stopped instead": Mistake(
+        [START, "web_server.shutdown()\nthread.join(timeout=5)\n"],
+        NOT_YET,
+        "practice_server is still serving: call practice_server.shutdown()",
+    ),
     "no join()": Mistake(
         [START, "practice_server.shutdown()\n"],
         NOT_YET,
