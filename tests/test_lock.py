@@ -5,6 +5,7 @@ hand); requirements.txt and requirements-dev.txt are the locks `make lock`
 makes from them: every package, one version per Python, with hashes.
 """
 
+import functools
 import importlib.metadata
 import os
 import re
@@ -40,6 +41,7 @@ ENVIRONMENTS = [
 ]
 
 
+@functools.cache  # each lock is read once, for all 15 environments
 def requirements(path):
     """The requirements of a requirements file, following `-r`, ignoring hashes."""
     text = re.sub(r"\\\n", " ", Path(path).read_text())  # join continued lines
