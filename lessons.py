@@ -11,6 +11,7 @@ them with the project's Python (.venv), from the project folder. `update` and
 """
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -514,17 +515,35 @@ def answered(cell, published):
 
 
 def changed_lessons(root=ROOT):
-    """Files in notebooks/ and server/ that differ from the last commit
-    (new files included); empty when this is no git clone."""
+    """Files in notebooks/ and server/ that differ from the last commit (new
+    files included); where this is no git clone (a ZIP download), the lessons
+    with an answered exercise."""
     try:
         status = git(root, "status", "--porcelain", "--", "notebooks", "server")
     except (GitFailed, Problem):
-        return []
+        paths = sorted((root / "notebooks").glob(course.GLOB))
+        return [path.name for path in paths if has_answers(path)]
     return status.decode().splitlines()
 
 
+def has_answers(path):
+    """Whether an exercise cell of the lesson at `path` is not its starter (the
+    code its metadata keeps, course.py) any more, blank space aside; or the
+    lesson cannot be read."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return any(
+            "".join(cell["source"]).split()
+            != "".join(cell["metadata"].get("starter", "")).split()
+            for cell in cells
+            if "exercise" in tags(cell)
+        )
+    except (ValueError, KeyError, TypeError):
+        return True
+
+
 CHANGED = (
-    "Your lessons differ from the committed ones, so the tests would judge your"
+    "Your lessons differ from the published ones, so the tests would judge your"
     " answers: run make progress to check your exercises (maintainers: commit or"
     " stash your changes first)."
 )

@@ -577,6 +577,18 @@ def test_make_tests_guard_lets_a_copy_without_git_through(tmp_path):
     assert lessons.not_ready("test", root=archive_copy(tmp_path)) is None
 
 
+def test_make_test_in_a_copy_without_git_with_an_answer_says_so_first(tmp_path):
+    """No git to compare with: an exercise cell that is not its starter is an
+    answer (the line the learner ended with Enter included, which ruff's format
+    check would have failed on)."""
+    archive = archive_copy(tmp_path)
+    edit(archive / LESSON_2, {"02-14": WRONG + "\n"})
+    assert lessons.changed_lessons(archive) == ["02_good_evening.ipynb"]
+    result = make(archive, "test")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert stopped_with(lessons.CHANGED).fullmatch(result.stderr), result.stderr
+
+
 # What JupyterLab prints for `make lab`: lesson 1's address, with the token.
 LAB_URL = re.compile(
     r"http://127\.0\.0\.1:\d+/lab/tree/notebooks/01_hello_world\.ipynb\?token=(\w+)"
