@@ -6,8 +6,7 @@ IPython keeps: see learner.py) and prints one line, which starts with Correct, N
 yet or Not attempted (verdicts.py). A check never stops your notebook with an error,
 whatever you give it, and answers within a few seconds. Each check knows its
 exercise cell by id ("01-15"), whose metadata keeps the code the cell starts with.
-Kaggle Learn's exercises (learntools) work this way.
-"""
+Kaggle Learn's exercises (learntools) work this way."""
 
 import re
 import threading
@@ -77,7 +76,7 @@ class Prediction(Exercise):
             return
         code, error = tried[-1], raised(tried[-1])
         if isinstance(error, SyntaxError):
-            raise NotYet(f"""your cell did not run: Python found a {describe(error)}:
+            raise NotYet(f"""your cell did not run; Python says {describe(error)}:
                 write {SETS}, like 200, and run it again.""")
         if last_cell_that_sets("prediction", [code]) and error is not None:
             raise NotYet(f"""your cell raised {describe(error)}: fix it so that it sets
@@ -156,8 +155,10 @@ class PracticeServer(Exercise):
         if error is not None:
             raise NotYet(f"""practice_server answers, but your cell raised
                 {describe(error)}: fix that line, then run the cell again.""")
+        request = code.replace('@practice.route("/about")', "")  # the rest of it
+        asks = "requests.get(" in request and "/about" in request
         ports = "practice_server.port", "practice_server.server_port", str(server.port)
-        if "requests.get(" not in code or not any(port in code for port in ports):
+        if not asks or not any(port in code for port in ports):
             raise NotYet(f"""your cell does not ask practice_server for /about: add
                 response = requests.get({PRACTICE_URL}, timeout=5), then
                 print(response.text).""")
@@ -165,10 +166,9 @@ class PracticeServer(Exercise):
 
 
 class PracticeStopped(Exercise):
-    """practice_server has stopped and practice_thread has ended. This looks at them,
-    not over the network, so it does not depend on how fast a computer says "nothing
-    here": Werkzeug closes the server's socket once serve_forever has ended, the fact
-    to trust (after an interrupted join(), Python may call a running thread ended)."""
+    """practice_server has stopped and practice_thread has ended, as seen on them, not
+    over the network (slow to say "nothing here" on some computers): the server's
+    socket, which Werkzeug closes once serve_forever has ended, and the thread."""
 
     def check(self, names, cells):
         if names.get("practice_server") is None:
@@ -185,10 +185,14 @@ class PracticeStopped(Exercise):
         tried = [c for c in after if not (self.untouched(c) or only_checks(c))]
         code = "\n".join([start, *tried])
         uncalled = r"(practice_server\.shutdown|practice_thread\.join)\b(?!\s*\()"
-        bare = re.search(uncalled, code)
+        bare = re.search(uncalled, (tried or [""])[-1])  # in the last try
         if bare:
             raise NotYet(f"""{bare[1]} without brackets names the method but does not
                 call it (a method runs only with ()): {STOP}.""")
+        error = raised(tried[-1]) if tried else None
+        if error is not None and not isinstance(error, KeyboardInterrupt):  # not a stop
+            raise NotYet(f"""your cell raised {describe(error)}: fix that line, then
+                run the cell again.""")
         order = f"""join() waits for practice_thread to end, which it does only after
             shutdown() (so the cell showed [*]): {STOP}, in that order."""
         if "practice_server.shutdown(" not in code and "server_close(" in code:

@@ -14,10 +14,9 @@ from verdicts import CORRECT, NOT_YET, NotAttempted, NotYet, describe
 
 
 class Exercise:
-    """An exercise: the id of its cell in the lesson, and check(names, cells), which
-    returns the Correct text or raises NotYet or NotAttempted. A check cell calls the
-    exercise, as checks.check_about(), and sees one line: a message may be written
-    over several lines, each line break (and the indent after it) reads as a space."""
+    """An exercise: its cell's id, and check(names, cells), which returns the Correct
+    text or raises NotYet or NotAttempted. A check cell calls it (checks.check_about())
+    and sees one line, in which a message's line breaks and indents read as spaces."""
 
     def __init__(self, cell):
         self.cell = cell
@@ -53,12 +52,11 @@ def ran():
 
 
 def raised(code):
-    """The error that the cell `code` raised when it last ran, or None.
-
-    A syntax error shows in the code itself. IPython's last_execution_result
-    says how the cell run just before this check went. For an earlier cell,
-    the error IPython keeps (sys.last_value) is its error if its traceback
-    runs through that cell's code (IPython keeps each cell's code in linecache)."""
+    """The error that the cell `code` raised when it last ran, or None. A syntax
+    error shows in the code itself; IPython's last_execution_result tells how the
+    cell run just before this check went; for an earlier cell, the error IPython
+    keeps (sys.last_value) is its error if its traceback runs through that cell's
+    code (IPython keeps each cell's code in linecache)."""
     shell = get_ipython()
     if shell is None or code not in shell.history_manager.input_hist_raw:
         return None

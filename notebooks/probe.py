@@ -107,7 +107,7 @@ class Route(Exercise):
         path, practice = self.path, names.get("practice")
         code = last_cell_that_sets("practice", cells)
         if isinstance(error := raised(code), SyntaxError):  # none of the cell ran
-            raise NotYet(f"""your cell did not run: Python found a {describe(error)}:
+            raise NotYet(f"""your cell did not run; Python says {describe(error)}:
                 fix that line and run the cell again, then this one.""")
         if "practice" not in names:
             raise run_first("it makes practice")
@@ -116,8 +116,7 @@ class Route(Exercise):
         have = routes(practice)
         if have == self.kept and self.untouched(code):
             todo = f"add a route for {path} to practice"
-            if not self.kept:
-                todo = f"give practice a route for {path}"
+            todo = todo if self.kept else f"give practice a route for {path}"
             raise NotAttempted(f"""{todo} in the exercise cell above and run it, then
                 run this cell again.""")
         if have == self.kept:

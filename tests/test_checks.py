@@ -381,6 +381,11 @@ MISTAKES["practice_server"] = {
         "your cell's request raised ConnectionError",
         PAUSE,
     ),
+    "a request for another page": Mistake(
+        START.replace('/about", timeout', '/abuot", timeout'),
+        NOT_YET,
+        "your cell does not ask practice_server for /about",
+    ),
     "no request": Mistake(
         START.split("response =")[0],
         NOT_YET,
@@ -424,6 +429,16 @@ MISTAKES["practice_stopped"] = {
         [START, "practice_server.shutdown\npractice_thread.join\n"],
         NOT_YET,
         "without brackets",
+    ),
+    "no brackets, then brackets": Mistake(
+        [START, "practice_server.shutdown\npractice_thread.join\n", STOP],
+        CORRECT,
+        "has ended",
+    ),
+    "a misspelt name": Mistake(
+        [START, "practice_sever.shutdown()\npractice_thread.join()\n"],
+        NOT_YET,
+        "your cell raised NameError: name 'practice_sever' is not defined: fix that",
     ),
     "join() alone": Mistake(
         [START, "practice_thread.join()\n"],
