@@ -203,10 +203,11 @@ def verdicts(notebook, number, cell_seconds):
         else:
             what = f"raised {error.ename}: {error.evalue}".rstrip(": ")
         first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-        if "exercise" in tags(cell):
+        if "exercise" in tags(cell):  # numbered as the verdicts above it are
+            exercise = sum("exercise" in tags(c) for c in code_cells[:count])
             errors.append(
-                f"Your exercise in code cell {count} {what}: fix it in JupyterLab"
-                " and run it again."
+                f"Exercise {exercise}'s cell {what}: fix it in JupyterLab and run it"
+                " again."
             )
         else:
             errors.append(
