@@ -133,16 +133,22 @@ def test_the_venv_holds_exactly_a_locked_set():
     )
 
 
-def check_schema(schema, *paths):
-    """check-jsonschema over files, with `schema` naming the schema as its
+def check_schema(schema, path, folder, old, new):
+    """check-jsonschema over `path` and a broken copy of it in `folder`
+    (broken.<suffix>, with `old` replaced by `new` once), `schema` named as its
     options do (such as ["--builtin-schema", "vendor.github-workflows"]): its
     exit code and what it printed. Run in this process with click's test
     runner (check-jsonschema is a click command), which spares a Python start
     and its imports."""
+    pytest.importorskip(
+        "check_jsonschema", reason="pip install -r requirements-dev.txt"
+    )
     from check_jsonschema import main
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(main, [*schema, *map(str, paths)])
+    broken = folder / f"broken{path.suffix}"
+    broken.write_text(path.read_text().replace(old, new, 1))
+    result = CliRunner().invoke(main, [*schema, str(path), str(broken)])
     return subprocess.CompletedProcess(
         main.name, result.exit_code, result.stdout, result.stderr
     )
@@ -150,16 +156,10 @@ def check_schema(schema, *paths):
 
 @pytest.fixture(scope="module")
 def schema_check(tmp_path_factory):
-    """check-jsonschema, run once over the workflow and a broken copy of it:
-    its exit code and what it printed."""
-    pytest.importorskip(
-        "check_jsonschema", reason="pip install -r requirements-dev.txt"
-    )
-    broken = tmp_path_factory.mktemp("workflow") / "broken.yml"
-    broken.write_text(WORKFLOW.read_text().replace("runs-on:", "run-on:", 1))
-    return check_schema(
-        ["--builtin-schema", "vendor.github-workflows"], WORKFLOW, broken
-    )
+    """The workflow and a broken copy of it, checked once."""
+    folder = tmp_path_factory.mktemp("workflow")
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    return check_schema(schema, WORKFLOW, folder, "runs-on:", "run-on:")
 
 
 def test_the_workflow_follows_githubs_schema(schema_check):
