@@ -1,6 +1,6 @@
 """`make progress` where it runs: on the learner's own computer, and in a
 JupyterHub terminal, where the image's Python has the lessons' packages and
-nothing is built in the learner's home.
+nothing is built in the learner's home (`make reset` and `make update` alike).
 
 JupyterHub sets JUPYTERHUB_SERVICE_PREFIX (such as /user/ada/) for every
 learner's JupyterLab, and so for its terminals; JUPYTERHUB_ROOT_DIR only when
@@ -113,3 +113,18 @@ def test_make_progress_on_a_hub_without_the_packages_says_whom_to_ask(tmp_path):
         " teacher to install requirements.txt into the hub's image.\n"
     )
     assert not (project / ".venv").exists()
+
+
+def test_make_reset_on_a_hub_uses_its_python_and_builds_nothing(tmp_path):
+    project = learners_copy_on_a_hub(tmp_path)
+    git = ["git", "-c", "user.name=Teacher", "-c", "user.email=teacher@example.org"]
+    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "-qm", "."]):
+        subprocess.run([*git, *command], cwd=project, check=True, timeout=30)
+    lesson = project / "notebooks" / COURSE[0].path.name
+    published = lesson.read_bytes()
+    lesson.write_text("an answer")
+    result = make_on_a_hub(project, sys.executable, "reset")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lesson.read_bytes() == published
+    assert not (project / ".venv").exists()
+    assert not (project / ".uv").exists()
