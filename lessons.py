@@ -101,7 +101,7 @@ def next_step(lesson, root=ROOT):
         return f"Next: open {lesson} in JupyterLab (make lab) and try its exercises."
     top = Path(os.environ.get("JUPYTERHUB_ROOT_DIR") or Path.home()).expanduser()
     folder = root.resolve() / "notebooks"
-    if folder.is_relative_to(top.resolve()):
+    if folder.is_relative_to(top.resolve()):  # as the file browser shows it
         folder = folder.relative_to(top.resolve())
     return (
         f"Next: in JupyterLab's file browser, open the folder {folder.as_posix()},"
