@@ -108,14 +108,25 @@ lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff format --check .
 
 # The learner's copy (lessons.py; on Windows: python lessons.py progress, ...).
-progress: $(BIN)/.installed  ## run your lessons on a copy: each exercise's verdict
-	$(BIN)/python lessons.py progress
+# On a JupyterHub (its terminals have JUPYTERHUB_SERVICE_PREFIX), the image's
+# Python has the lessons' packages already: use it, and build nothing in the
+# learner's home (no .venv, no .uv).
+LEARNER_PYTHON := $(if $(JUPYTERHUB_SERVICE_PREFIX),$(PYTHON),$(BIN)/python)
+LEARNER_READY := $(if $(JUPYTERHUB_SERVICE_PREFIX),hub-python,$(BIN)/.installed)
 
-update: $(BIN)/.installed  ## the newest lessons, keeping your answers and notes
-	$(BIN)/python lessons.py update
+progress: $(LEARNER_READY)  ## run your lessons on a copy: each exercise's verdict
+	$(LEARNER_PYTHON) lessons.py progress
 
-reset: $(BIN)/.installed  ## the published lessons back: all, or LESSON=2
-	$(BIN)/python lessons.py reset $(LESSON)
+update: $(LEARNER_READY)  ## the newest lessons, keeping your answers and notes
+	$(LEARNER_PYTHON) lessons.py update
+
+reset: $(LEARNER_READY)  ## the published lessons back: all, or LESSON=2
+	$(LEARNER_PYTHON) lessons.py reset $(LESSON)
+
+.PHONY: hub-python
+hub-python:
+	@$(PYTHON) -c 'import nbclient' 2>/dev/null || \
+	  { echo "On this JupyterHub, '$(PYTHON)' lacks the lessons' packages: ask your teacher to install requirements.txt into the hub's image."; exit 1; }
 
 # When `make test`, `make update` or `make reset` cannot work here, one line
 # says why and what to do instead (lessons.py ready, which needs only the

@@ -89,11 +89,24 @@ def progress(root=ROOT, cell_seconds=CELL_SECONDS):
             if todo is None and not all(line.startswith(CORRECT) for line in lines):
                 todo = path.name
     print(f"\n{correct} of {total} exercises correct.")
-    if todo:
-        print(f"Next: open {todo} in JupyterLab (make lab) and try its exercises.")
-    else:
-        print("Well done: every exercise is correct.")
+    print(next_step(todo, root) if todo else "Well done: every exercise is correct.")
     return correct, total
+
+
+def next_step(lesson, root=ROOT):
+    """Where to open `lesson` (a file name) and try its exercises: on a
+    JupyterHub (it sets JUPYTERHUB_SERVICE_PREFIX), JupyterLab is open already,
+    its file browser showing the home folder (or JUPYTERHUB_ROOT_DIR)."""
+    if not os.environ.get("JUPYTERHUB_SERVICE_PREFIX"):
+        return f"Next: open {lesson} in JupyterLab (make lab) and try its exercises."
+    top = Path(os.environ.get("JUPYTERHUB_ROOT_DIR") or Path.home()).expanduser()
+    folder = root.resolve() / "notebooks"
+    if folder.is_relative_to(top.resolve()):  # as the file browser shows it
+        folder = folder.relative_to(top.resolve())
+    return (
+        f"Next: in JupyterLab's file browser, open the folder {folder.as_posix()},"
+        f" then {lesson}, and try its exercises."
+    )
 
 
 # running a lesson: the one runner, for `progress` and the tests ------------

@@ -2,7 +2,8 @@
 """Run the server from a terminal: python -m server
 
 PORT chooses the port (default 3000; 0 picks any free port) and HOST the address
-(default 127.0.0.1: this computer only). Ctrl-C stops it.
+(default 127.0.0.1: this computer only). On a JupyterHub, PORT's default is any
+free port, and a second line says where to open the page. Ctrl-C stops it.
 """
 
 import os
@@ -13,8 +14,11 @@ from werkzeug.serving import make_server
 
 from server import app
 
+# JupyterHub sets JUPYTERHUB_SERVICE_PREFIX for each learner, such as /user/ada/.
+hub = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
 host = os.environ.get("HOST", "127.0.0.1")
-port = os.environ.get("PORT", "3000")
+# On a hub, a class shares one computer: each server takes a free port of its own.
+port = os.environ.get("PORT", "0" if hub else "3000")
 if not (port.isascii() and port.isdigit() and int(port) <= 65535):
     sys.exit(f"PORT must be a whole number from 0 to 65535, not {port!r}.")
 
@@ -24,4 +28,8 @@ server = make_server(host, int(port), app, threaded=True)
 for signum in (signal.SIGINT, signal.SIGTERM):
     signal.signal(signum, signal.default_int_handler)
 print(f"Server is running on http://localhost:{server.port}", flush=True)
+if hub:  # JupyterLab passes on what comes to its address + proxy/<port>/
+    public = os.environ.get("JUPYTERHUB_PUBLIC_URL")  # that address, if known
+    address = public or f"your hub's address followed by {hub}"
+    print(f"Open it through the hub: {address}proxy/{server.port}/", flush=True)
 server.serve_forever()  # until Ctrl-C; then it closes the port

@@ -10,6 +10,7 @@ import requests
 
 from conftest import (
     SERVER_COMMAND,
+    STARTUP_LINE,
     Process,
     free_port,
     start_server,
@@ -64,13 +65,88 @@ def test_port_chooses_the_port(start):
     assert get(port, "/evening").content == b"Good evening"
 
 
+# JupyterHub sets JUPYTERHUB_SERVICE_PREFIX for every learner's JupyterLab, and
+# JUPYTERHUB_PUBLIC_URL (JupyterHub 5 on) to its full address when the hub is
+# given public_url, empty otherwise.
+OFF_A_HUB = {"JUPYTERHUB_SERVICE_PREFIX": None, "JUPYTERHUB_PUBLIC_URL": None}
+
+
+def on_a_hub(prefix, public_url=""):
+    return {"JUPYTERHUB_SERVICE_PREFIX": prefix, "JUPYTERHUB_PUBLIC_URL": public_url}
+
+
 def test_port_defaults_to_3000(start):
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 3000)) == 0:
             pytest.skip("something on this machine already listens on port 3000")
-    process = start(SERVER_COMMAND, env={"PORT": None})
+    process = start(SERVER_COMMAND, env={"PORT": None, **OFF_A_HUB})
     assert process.next_line() == "Server is running on http://localhost:3000\n"
     assert get(3000, "/").content == b"Hello world"
+
+
+def test_off_a_hub_it_prints_the_startup_line_and_nothing_more(start):
+    port = free_port()
+    process = start(SERVER_COMMAND, env={"PORT": str(port), **OFF_A_HUB})
+    process.next_line()
+    # Answering a request: anything it would print before serving is out.
+    assert get(port, "/").content == b"Hello world"
+    process.stop()
+    assert process.stdout_log == [f"Server is running on http://localhost:{port}\n"]
+
+
+def started_port(process):
+    match = STARTUP_LINE.fullmatch(process.next_line())
+    assert match, process.stdout_log
+    return int(match[1])
+
+
+def test_on_a_hub_it_takes_a_free_port_and_says_where_to_open_it(start):
+    process = start(SERVER_COMMAND, env={"PORT": None, **on_a_hub("/user/ada/")})
+    port = started_port(process)
+    assert port != 3000
+    assert process.next_line() == (
+        "Open it through the hub: your hub's address followed by"
+        f" /user/ada/proxy/{port}/\n"
+    )
+    assert get(port, "/").content == b"Hello world"
+
+
+def test_on_a_hub_with_a_public_address_it_gives_the_whole_address(start):
+    hub = on_a_hub("/class/user/ada/", "https://hub.example.org/class/user/ada/")
+    process = start(SERVER_COMMAND, env={"PORT": None, **hub})
+    port = started_port(process)
+    assert process.next_line() == (
+        "Open it through the hub:"
+        f" https://hub.example.org/class/user/ada/proxy/{port}/\n"
+    )
+
+
+def test_on_a_hub_port_still_chooses_the_port(start):
+    port = free_port()
+    process = start(SERVER_COMMAND, env={"PORT": str(port), **on_a_hub("/user/ada/")})
+    assert process.next_line() == f"Server is running on http://localhost:{port}\n"
+    assert process.next_line() == (
+        "Open it through the hub: your hub's address followed by"
+        f" /user/ada/proxy/{port}/\n"
+    )
+    assert get(port, "/evening").content == b"Good evening"
+
+
+def test_two_learners_at_once_on_a_hub_each_get_their_own_server(start):
+    learners = ["ada", "alan"]
+    processes = {
+        name: start(SERVER_COMMAND, env={"PORT": None, **on_a_hub(f"/user/{name}/")})
+        for name in learners  # both started before either has bound a port
+    }
+    ports = {name: started_port(process) for name, process in processes.items()}
+    assert ports["ada"] != ports["alan"]
+    for name, process in processes.items():
+        assert process.next_line() == (
+            "Open it through the hub: your hub's address followed by"
+            f" /user/{name}/proxy/{ports[name]}/\n"
+        )
+        assert get(ports[name], "/").content == b"Hello world"
+        assert listening_addresses(process.proc.pid) == {("127.0.0.1", ports[name])}
 
 
 @pytest.mark.skipif(

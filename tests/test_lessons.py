@@ -236,7 +236,10 @@ def behind_a_proxy():
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("lessons"))
-    with behind_a_proxy() as proxy_saw:
+    with behind_a_proxy() as proxy_saw, pytest.MonkeyPatch.context() as environment:
+        # Text read or written without an encoding (the locale's, on Windows)
+        # warns in red, which a saved output would then show.
+        environment.setenv("PYTHONWARNDEFAULTENCODING", "1")
         runs, seen, written = asyncio.run(run_lessons_in_order(project))
     return {
         "proxy saw": proxy_saw,
