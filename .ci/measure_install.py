@@ -1,6 +1,6 @@
 """How fast a learner gets to JupyterLab: `make lab` on a fresh clone against a
 plain `python -m venv` + `pip install -r requirements.txt` of the same tree,
-timed back to back, warm package caches (CONTRIBUTING.md has the numbers).
+timed back to back, warm package caches (MEASUREMENTS.md has the numbers).
 
     python3 .ci/measure_install.py [PYTHON] [ROUNDS]
 

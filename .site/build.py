@@ -63,12 +63,13 @@ def stage(source):
     shutil.copytree(ROOT / "notebooks", source / "notebooks", ignore=lessons)
     # The landing page, with the site's navigation in the sidebar: the lessons
     # (also the page order for previous/next), then the README, the maintainers'
-    # guide when there is one, and the License.
+    # guide and its measurements page when there are, and the License.
     toctree = "\n".join(f"notebooks/{lesson.stem}" for lesson in LESSONS)
     more = ["Set-up and reference (README) <README>"]
-    if (ROOT / "CONTRIBUTING.md").exists():
-        shutil.copy2(ROOT / "CONTRIBUTING.md", source / "CONTRIBUTING.md")
-        more.append("CONTRIBUTING")
+    for page in ("CONTRIBUTING", "MEASUREMENTS"):
+        if (ROOT / f"{page}.md").exists():
+            shutil.copy2(ROOT / f"{page}.md", source / f"{page}.md")
+            more.append(page)
     more.append("LICENSE")
     landing = (HERE / "index.md").read_text(encoding="utf-8")
     (source / "index.md").write_text(

@@ -1,8 +1,8 @@
 """Sphinx settings for `make site`: the README and the lessons as a static website.
 
 `.site/build.py` lays the landing page (`.site/index.md`), the README, the
-CONTRIBUTING guide (when there is one), the LICENSE and the notebooks out in a
-temporary folder and runs Sphinx there with this file. Why Sphinx with myst-nb
+CONTRIBUTING guide and MEASUREMENTS (when there are), the LICENSE and the notebooks
+out in a temporary folder and runs Sphinx there with this file. Why Sphinx with myst-nb
 (the engine of Jupyter Book 1) and the Furo theme: see "Why this generator" in
 .site/build.py.
 """
@@ -27,6 +27,7 @@ include_patterns = [
     "index.md",
     "README.md",
     "CONTRIBUTING.md",
+    "MEASUREMENTS.md",
     "LICENSE.md",
     f"notebooks/{course.GLOB}",
 ]
