@@ -20,11 +20,12 @@ from jupyterhub.traitlets import ByteSpecification
 ROOT = Path(__file__).resolve().parent.parent
 VALUES_FILE = ROOT / "teaching" / "z2jh-values.yaml"
 PAGE = (ROOT / "teaching" / "kubernetes.md").read_text(encoding="utf-8")
-VALUES = yaml.safe_load(VALUES_FILE.read_text(encoding="utf-8"))
+VALUES_TEXT = VALUES_FILE.read_text(encoding="utf-8")
+VALUES = yaml.safe_load(VALUES_TEXT)
 SINGLEUSER = VALUES["singleuser"]
 # The chart and its JupyterHub, as the values file's first lines name them.
 CHART, JUPYTERHUB = re.search(
-    r"version (\S+)\n# \(it runs JupyterHub (\S+)\)", VALUES_FILE.read_text()
+    r"version (\S+)\n# \(it runs JupyterHub (\S+)\)", VALUES_TEXT
 ).groups()
 
 # The keys the chart's values schema (values.schema.yaml of chart 4.4.0) allows
@@ -105,19 +106,20 @@ def test_a_terminal_runs_bash_as_no_login_shell():
     assert str(path.parent) in SYSTEM_CONFIG_PATH
 
 
+# traitlets opens JSON configuration files without naming an encoding.
+@pytest.mark.filterwarnings("ignore::EncodingWarning")
 def test_jupyter_server_reads_the_terminal_file(tmp_path, monkeypatch):
     """The file as the chart writes it (data as JSON), in a configuration
     folder: the server's terminals get the setting."""
     from jupyter_server.serverapp import ServerApp
 
     terminal = SINGLEUSER["extraFiles"]["terminal"]
-    (tmp_path / Path(terminal["mountPath"]).name).write_text(
-        json.dumps(terminal["data"])
-    )
+    config = tmp_path / Path(terminal["mountPath"]).name
+    config.write_text(json.dumps(terminal["data"]), encoding="utf-8")
     monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(tmp_path))
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "user"))
     app = ServerApp()
-    app.load_config_file()
+    app.load_config_file(suppress_errors=False)
     assert app.terminado_settings == TERMINAL["ServerApp"]["terminado_settings"]
 
 
@@ -259,5 +261,5 @@ def test_the_image_has_jupyterhub_singleuser_of_the_charts_major_version(build):
     lock = Path(repo2docker.__file__).parent / "buildpacks" / "conda"
     lock = lock / f"environment.py-{python}-{platform}.lock"
     assert "/tmp/env/environment.lock" in build.stdout
-    version = re.search(r"/jupyterhub-singleuser-(\d+)\.", lock.read_text())[1]
+    version = re.search(r"/jupyterhub-singleuser-(\d+)\.", lock.read_text("utf-8"))[1]
     assert version == JUPYTERHUB.split(".")[0]
