@@ -213,7 +213,9 @@ def test_the_lab_settings_helm_reads_are_the_lessons_settings():
 def build():
     """The page's build command, without building (--no-build: the
     Dockerfile), on this working tree instead of the repository's address."""
-    pytest.importorskip("repo2docker", reason="pip install -r requirements-dev.txt")
+    pytest.importorskip(
+        "repo2docker", reason="the dev lock has repo2docker (make test)"
+    )
     command = page_command("jupyter-repo2docker")
     options = [
         arg.replace("IMAGE", "registry.example.org/first-web-server").replace(
@@ -263,3 +265,6 @@ def test_the_image_has_jupyterhub_singleuser_of_the_charts_major_version(build):
     assert "/tmp/env/environment.lock" in build.stdout
     version = re.search(r"/jupyterhub-singleuser-(\d+)\.", lock.read_text("utf-8"))[1]
     assert version == JUPYTERHUB.split(".")[0]
+    # and pip's install of requirements.txt over it brings no other jupyterhub
+    learners_lock = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    assert not re.search(r"^jupyterhub==", learners_lock, re.M)
