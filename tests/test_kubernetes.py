@@ -66,10 +66,6 @@ def page_command(start):
     return shlex.split(re.search(rf"^ *({re.escape(start)} .+)$", PAGE, re.M)[1])
 
 
-def option(command, name):
-    return next(arg.split("=", 1)[1] for arg in command if arg.startswith(name + "="))
-
-
 def test_every_key_is_one_the_chart_allows():
     def walk(mapping, path):
         allowed = CHART_KEYS[path]
@@ -98,7 +94,7 @@ def test_the_link_is_the_teachers_link_that_the_hub_test_follows():
     assert "https://HUB/hub/user-redirect" + SINGLEUSER["defaultUrl"] in templates
 
 
-def test_a_terminal_runs_bash_as_no_login_shell():
+def test_a_terminal_runs_bash_as_a_non_login_shell():
     terminal = SINGLEUSER["extraFiles"]["terminal"]
     assert terminal["data"] == TERMINAL
     path = Path(terminal["mountPath"])
