@@ -1,8 +1,8 @@
 """Run pip-audit over every locked package and say plainly how much it could
 check.
 
-The locks (requirements-dev.txt, which holds all of requirements.txt, and
-requirements-uv.txt) pin some packages at two versions, one per Python; each
+The locks (requirements/dev.txt, which holds all of requirements.txt, and
+requirements/uv.txt) pin some packages at two versions, one per Python; each
 version is audited, whatever Python runs this. pip-audit reads the pins as
 written (--disable-pip), without resolving anything again.
 
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-LOCKS = ["requirements-dev.txt", "requirements-uv.txt"]
+LOCKS = ["requirements/dev.txt", "requirements/uv.txt"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 pins = sorted({pin for lock in LOCKS for pin in PIN.findall(Path(lock).read_text())})

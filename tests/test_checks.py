@@ -30,8 +30,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from werkzeug.serving import BaseWSGIServer
 
 import learner
-import lessons
-from conftest import LESSON, ROOT, copy_project, has_tag, solutions
+import runner
+from helpers import LESSON, ROOT, copy_project, has_tag, solutions
 from verdicts import CORRECT, LABELS, NOT_ATTEMPTED, NOT_YET
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -593,8 +593,8 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
     "then", what `then(kernel)` returned.
     """
     notebook = new_notebook(cells=[new_code_cell()])
-    client = lessons.lesson_client(notebook, project, 60, local=True)
-    env = lessons.kernel_env(
+    client = runner.lesson_client(notebook, project, 60, local=True)
+    env = runner.kernel_env(
         project, **({"IPYTHONDIR": str(ipythondir)} if ipythondir else {})
     )
     seen = {}

@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import course
-from conftest import COURSE, LESSONS, ROOT, copy_project, has_tag
+from helpers import COURSE, LESSONS, ROOT, copy_project, has_tag
 
 
 def test_the_lessons_are_the_numbered_notebooks_in_order():
@@ -203,8 +203,8 @@ def test_a_new_lesson_needs_what_every_lesson_before_it_wrote(project, capsys):
 
 
 def test_no_test_process_builds_the_web_address_grammars():
-    """pytest loads lessons.py before nbmake imports nbformat (pyproject.toml),
-    so that jsonschema, which nbformat imports, never builds rfc3987_syntax's
-    grammars here: 3 s for each worker."""
+    """pytest loads tools/fast_nbformat.py before nbmake imports nbformat
+    (pyproject.toml), so that jsonschema, which nbformat imports, never builds
+    rfc3987_syntax's grammars here: 3 s for each worker."""
     assert "nbformat" in sys.modules and "jsonschema" in sys.modules
     assert sys.modules["rfc3987_syntax"] is None

@@ -33,7 +33,7 @@ import psutil
 import pytest
 import requests
 
-from conftest import (
+from helpers import (
     LESSONS,
     ROOT,
     Process,

@@ -1,7 +1,7 @@
 """The locks: what is installed is exactly what `make lock` wrote down.
 
-requirements.in and requirements-dev.in say what we choose (short, edited by
-hand); requirements.txt and requirements-dev.txt are the locks `make lock`
+requirements/*.in say what we choose (short, edited by hand); requirements.txt
+(the learner's, at the top) and requirements/*.txt are the locks `make lock`
 makes from them: every package, one version per Python, with hashes.
 """
 
@@ -19,12 +19,12 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT, copy_project
+from helpers import ROOT, copy_project
 
 INTENTS = {  # the file a person edits -> the lock made from it
-    "requirements.in": "requirements.txt",
-    "requirements-dev.in": "requirements-dev.txt",
-    "requirements-uv.in": "requirements-uv.txt",
+    "requirements/learner.in": "requirements.txt",
+    "requirements/dev.in": "requirements/dev.txt",
+    "requirements/uv.in": "requirements/uv.txt",
 }
 WORKFLOW = ROOT / ".github" / "workflows" / "lessons.yml"
 # Where the locks must hold: every supported Python, and 3.14, on each system.
@@ -105,7 +105,7 @@ def test_every_top_level_pin_is_in_the_lock_at_that_version(intents):
 def test_the_learner_lock_is_the_dev_lock_less_the_test_tools():
     for environment in ENVIRONMENTS:
         learner = pins(ROOT / "requirements.txt", environment)
-        dev = pins(ROOT / "requirements-dev.txt", environment)
+        dev = pins(ROOT / "requirements/dev.txt", environment)
         differing = {
             name: (version, dev.get(name))
             for name, version in learner.items()
@@ -120,7 +120,7 @@ def test_the_venv_holds_exactly_a_locked_set():
     have = installed()
     sets = {
         lock: pins(ROOT / lock, environment)
-        for lock in ("requirements.txt", "requirements-dev.txt")
+        for lock in ("requirements.txt", "requirements/dev.txt")
     }
     if have in sets.values():
         return
@@ -141,7 +141,7 @@ def check_schema(schema, path, folder, old, new):
     runner (check-jsonschema is a click command), which spares a Python start
     and its imports."""
     pytest.importorskip(
-        "check_jsonschema", reason="pip install -r requirements-dev.txt"
+        "check_jsonschema", reason="pip install -r requirements/dev.txt"
     )
     from check_jsonschema import main
     from click.testing import CliRunner

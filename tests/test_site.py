@@ -20,7 +20,7 @@ from urllib.parse import unquote, urldefrag
 import nbformat
 import pytest
 
-from conftest import (
+from helpers import (
     LESSONS,
     ROOT,
     Process,
@@ -46,7 +46,7 @@ RAW_SOURCES = (".ipynb", ".md")
 def site_missing_reason():
     for module in ("sphinx", "myst_nb", "furo", "axe_playwright_python"):
         if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed (pip install -r requirements-dev.txt)"
+            return f"{module} is not installed (pip install -r requirements/dev.txt)"
     return browser_missing_reason()
 
 

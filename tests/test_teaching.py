@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from test_lock import check_schema
 
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
@@ -52,7 +52,7 @@ def test_binder_installs_the_learners_lock():
     """repo2docker, which Binder runs, without Docker: the Dockerfile it would
     build (--no-build prints it). With no binder/ folder it reads the
     repository's own requirements.txt."""
-    pytest.importorskip("repo2docker", reason="pip install -r requirements-dev.txt")
+    pytest.importorskip("repo2docker", reason="pip install -r requirements/dev.txt")
     result = subprocess.run(
         [sys.executable, "-m", "repo2docker", "--no-build", str(ROOT)],
         capture_output=True,
