@@ -169,7 +169,7 @@ def jupyterlab(project, tmp_path_factory):
         process.stop()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "jupyterlab.log").write_text(
-            "".join(process.stdout_log) + process.stderr
+            "".join(process.stdout_log) + process.stderr, encoding="utf-8"
         )
 
 
@@ -369,10 +369,13 @@ def lines_of(path, count, timeout=30):
     """The first `count` lines of a file something else is writing, within `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and len(lines := path.read_text().splitlines()) >= count:
+        if (
+            path.exists()
+            and len(lines := path.read_text(encoding="utf-8").splitlines()) >= count
+        ):
             return lines[:count]
         time.sleep(0.1)  # polling, bounded by the deadline
-    shown = path.read_text() if path.exists() else "nothing"
+    shown = path.read_text(encoding="utf-8") if path.exists() else "nothing"
     raise AssertionError(f"{path.name} has {shown!r} after {timeout}s")
 
 

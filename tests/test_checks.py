@@ -154,7 +154,10 @@ def test_each_label_begins_one_string_literal_in_notebooks():
 def test_checks_read_as_a_list_of_exercises_the_machinery_kept_apart():
     """checks.py, which a curious learner opens, stays a page of exercises with
     none of IPython's plumbing (learner.py has it); notebooks/ stays small."""
-    lines = {p.name: len(p.read_text().splitlines()) for p in NOTEBOOKS.glob("*.py")}
+    lines = {
+        p.name: len(p.read_text(encoding="utf-8").splitlines())
+        for p in NOTEBOOKS.glob("*.py")
+    }
     tree = ast.parse((NOTEBOOKS / "checks.py").read_text(encoding="utf-8"))
     imported = {
         alias.name
@@ -676,7 +679,9 @@ async def stop_cell_after_thread_was_reused(kernel):
 # where refusals take 2 s ("slow").
 WAITS_PER_KERNEL = 4
 SLOW_LESSONS = {
-    lesson for lesson, path in LESSON.items() if "requests.get(" in path.read_text()
+    lesson
+    for lesson, path in LESSON.items()
+    if "requests.get(" in path.read_text(encoding="utf-8")
 }
 
 
@@ -731,7 +736,7 @@ def seen(tmp_path_factory):
     slow = tmp_path_factory.mktemp("ipython")
     startup = slow / "profile_default" / "startup"
     startup.mkdir(parents=True)
-    (startup / "slow_refusal.py").write_text(SLOW_REFUSAL)
+    (startup / "slow_refusal.py").write_text(SLOW_REFUSAL, encoding="utf-8")
 
     async def run_them_all():
         return await asyncio.gather(

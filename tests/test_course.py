@@ -114,7 +114,9 @@ SKIPPED = {
     "3: app.py with another home page": (
         3,
         "app.py",
-        (ROOT / "server" / "app.py").read_text().replace("Hello world", "Hi"),
+        (ROOT / "server" / "app.py")
+        .read_text(encoding="utf-8")
+        .replace("Hello world", "Hi"),
         f"server/app.py does not answer GET / with 'Hello world': {LESSON_2} again.",
     ),
 }
@@ -141,7 +143,7 @@ def test_a_skipped_lesson_stops_with_one_sentence(
     if text is None:
         file.unlink()
     else:
-        file.write_text(text)
+        file.write_text(text, encoding="utf-8")
     with pytest.raises(course.LessonSkipped) as skipped:
         ready_for_lesson(project, lesson)
     assert str(skipped.value) == sentence
@@ -173,7 +175,7 @@ def test_a_lesson_whose_files_are_in_place_is_ready(lesson, ready, project, caps
 
 
 def test_lesson_2_does_not_need_lesson_1s_app_py(project, capsys):
-    (project / "server" / "app.py").write_text("")
+    (project / "server" / "app.py").write_text("", encoding="utf-8")
     ready_for_lesson(project, 2)
     assert capsys.readouterr().out == "Ready: lesson 1 has written server/.\n"
 

@@ -92,6 +92,7 @@ def git(cwd, *args):
         capture_output=True,
         text=True,
         timeout=30,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -121,6 +122,7 @@ def make(cwd, *args):
         capture_output=True,
         text=True,
         timeout=60,
+        encoding="utf-8",
     )
 
 
@@ -265,7 +267,8 @@ def story(tmp_path_factory):
     seen["make test"] = make(learner, "test")
 
     first_change(maintainer)
-    (learner / "server" / "__main__.py").write_text("")  # as a broken run leaves it
+    # An empty __main__.py, as a broken run leaves it:
+    (learner / "server" / "__main__.py").write_text("", encoding="utf-8")
     seen["update"] = said(lessons.update, learner)
     seen["after update"] = notebooks_in(learner)
     seen["server after update"] = server_in(learner)
@@ -437,16 +440,19 @@ def progress_with_a_cell_that_hangs(tmp):
         (archive / "notebooks" / lesson.path.name).unlink()
     edit(archive / LESSON_1, {"01-15": HANGS})
     script = archive / "lessons.py"
-    source = script.read_text()
+    source = script.read_text(encoding="utf-8")
     assert "\nCELL_SECONDS = 30 " in source, "lessons.py's CELL_SECONDS moved"
     stopping = f"\nCELL_SECONDS = {HANG_SECONDS} "
-    script.write_text(source.replace("\nCELL_SECONDS = 30 ", stopping))
+    script.write_text(
+        source.replace("\nCELL_SECONDS = 30 ", stopping), encoding="utf-8"
+    )
     return subprocess.Popen(
         make_command(archive, "progress"),
         cwd=archive,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        encoding="utf-8",
     )
 
 
@@ -552,11 +558,17 @@ def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
     archive = archive_copy(tmp_path)
     for folder in (".uv/lib", ".venv-3.10/lib"):
         (archive / folder).mkdir(parents=True)
-        (archive / folder / "installed.py").write_text("import os,sys\nx=1;y = 2\n")
+        (archive / folder / "installed.py").write_text(
+            "import os,sys\nx=1;y = 2\n", encoding="utf-8"
+        )
     ruff = Path(sys.executable).parent / "ruff"
     for command in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run(
-            [ruff, *command, "--no-cache"], cwd=archive, capture_output=True, text=True
+            [ruff, *command, "--no-cache"],
+            cwd=archive,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
         )
         assert result.returncode == 0, result.stdout + result.stderr
 

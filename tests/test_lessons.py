@@ -179,7 +179,7 @@ async def run_lessons_in_order(project):
     each followed by `after_run_all`. Returns the executed notebooks, what each
     `after_run_all` saw, and the files the lessons wrote."""
     for path in (project / "server").iterdir():
-        path.write_text("")
+        path.write_text("", encoding="utf-8")
     runs, seen = {}, {}
     for lesson in LESSONS:
         runs[lesson] = read(project / "notebooks" / lesson.name)

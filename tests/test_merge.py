@@ -167,6 +167,7 @@ def published_lessons():
             capture_output=True,
             text=True,
             check=True,
+            encoding="utf-8",
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         log = []

@@ -259,11 +259,15 @@ def test_contributing_is_a_page_when_there_is_one(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "ROOT", project)
     build.stage(tmp_path / "without")
     assert not (tmp_path / "without" / "CONTRIBUTING.md").exists()
-    assert "CONTRIBUTING" not in (tmp_path / "without" / "index.md").read_text()
+    assert "CONTRIBUTING" not in (tmp_path / "without" / "index.md").read_text(
+        encoding="utf-8"
+    )
     (project / "CONTRIBUTING.md").write_text("# Contributing\n", encoding="utf-8")
     build.stage(tmp_path / "with")
     assert (tmp_path / "with" / "CONTRIBUTING.md").exists()
-    assert "\nCONTRIBUTING\n" in (tmp_path / "with" / "index.md").read_text()
+    assert "\nCONTRIBUTING\n" in (tmp_path / "with" / "index.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_every_page_has_a_description_and_an_icon(walk):

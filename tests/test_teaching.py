@@ -39,7 +39,7 @@ def test_the_schema_check_rejects_a_broken_devcontainer(schema_check):
 
 
 def test_the_codespace_installs_the_lock_and_opens_jupyterlab_on_its_port():
-    config = json.loads(DEVCONTAINER.read_text())
+    config = json.loads(DEVCONTAINER.read_text(encoding="utf-8"))
     assert config["postCreateCommand"] == "make .venv/bin/.installed"
     assert config["postAttachCommand"].startswith("make lab ")
     assert "--ServerApp.port=8888" in config["postAttachCommand"]
@@ -58,6 +58,7 @@ def test_binder_installs_the_learners_lock():
         capture_output=True,
         text=True,
         timeout=60,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr
     dockerfile = result.stdout
