@@ -574,7 +574,7 @@ def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
 
 
 def stopped_with(sentence):
-    """What make prints, and only that, when lessons.py ready stops it."""
+    """What make prints, and only that, when tools/guard.py stops it."""
     return re.compile(rf"Makefile:\d+: \*\*\* {re.escape(sentence[:-1])}\.  Stop\.\n")
 
 
