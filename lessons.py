@@ -10,6 +10,7 @@ them with the project's Python (.venv), from the project folder. `update` and
 `reset` first copy your notebooks into lesson-backups/ and say where.
 """
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -137,7 +138,8 @@ def run_lesson(path, project, cell_seconds=CELL_SECONDS):
     notebook = nbformat.read(path, as_version=4)
     client = lesson_client(notebook, project, cell_seconds)
     # The kernel's own log (such as its warning about TCP) would only be noise.
-    client.execute(env=kernel_env(project), stderr=subprocess.DEVNULL)
+    env = kernel_env(project)
+    asyncio.run(client.async_execute(env=env, stderr=subprocess.DEVNULL))
     return notebook
 
 
