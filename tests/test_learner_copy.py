@@ -537,7 +537,9 @@ NOT_A_CLONE = (
 
 
 def archive_copy(tmp_path):
-    """The project's files as `git archive HEAD` would give them: no .git."""
+    """The project's files as `git archive HEAD` would give them: no .git; in
+    a folder whose path holds a space and a non-ASCII letter, as a download
+    unpacked into "My Lessons é" is."""
     ignore = shutil.ignore_patterns(  # what .gitignore keeps out of git
         ".git",
         ".venv*",
@@ -549,7 +551,8 @@ def archive_copy(tmp_path):
         "lesson-backups",
         "node_modules",
     )
-    return Path(shutil.copytree(ROOT, tmp_path / "archive", ignore=ignore))
+    folder = tmp_path / "My Lessons é" / "archive"
+    return Path(shutil.copytree(ROOT, folder, ignore=ignore))
 
 
 def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
