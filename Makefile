@@ -1,77 +1,60 @@
-# Two commands do everything: `make lab` to learn, `make test` to check.
-# Each creates the virtual environment .venv first, when needed, and installs
-# into it exactly a lock, checking every file's hash: `make lab` the learner's
-# (requirements.txt), `make test` the one with the test tools added
-# (requirements-dev.txt). `make lock` remakes the locks from the short files a
-# person edits (requirements.in, requirements-dev.in); `make upgrade` moves
-# every package they pull in to its newest version. Windows without make: see
-# "By hand" in README.md (one pip command, the same lock).
+# `make lab` to learn, `make test` to check: each first installs a lock into
+# .venv, exactly and hash-checked (requirements.txt, the learner's; then
+# requirements/dev.txt, the test tools). `make lock` remakes the locks from
+# the .in files a person edits. Without make: "By hand" in README.md.
 
 PYTHON ?= python3
 VENV ?= .venv
+# make cannot name a file whose path has a space, so VENV (relative or not)
+# must have none; the project folder itself may.
+$(if $(word 2,$(VENV)),$(error VENV="$(VENV)" has a space, which make cannot handle: choose a path without one, such as the default .venv))
 BIN := $(VENV)/bin
-# The installer, uv, lives outside .venv, in .uv/ (from its own hashed lock,
-# requirements-uv.txt), so that .venv holds the lock and nothing else; it
-# makes .venv's install take seconds.
+# uv, the installer, lives in .uv/ (its own lock: requirements/uv.txt), so
+# that .venv holds the lock and nothing else.
 UV_DIR := .uv
 UV := $(UV_DIR)/bin/uv
 # JupyterLab refuses to run as root unless told; containers often run as root.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
-# A terminal opened in the Lab is this project's: bash whose only startup file
-# is .venv's activate script, so that no ~/.bashrc (pyenv, conda) puts another
-# Python first and `python -m server` works there.
+# A Lab terminal runs bash with .venv's activate as its only startup file, so
+# that no ~/.bashrc puts another Python first.
 LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
-# `make lab` has kernels talk to JupyterLab over local (ipc) sockets: over TCP,
-# ipykernel warns at every start that the traffic is not encrypted.
-# JupyterLab settings for the lessons, in .venv: Markdown files such as the
-# README open as formatted pages, so that a link to one of its sections lands
-# there; no pop-up asking about Jupyter news.
+# The lessons' JupyterLab settings, in .venv: Markdown (the README) opens
+# formatted, so that a link to a section lands there; no news pop-up.
 LAB_SETTINGS := {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
 LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
-# Keep-alive pings: jupyter_server's defaults (a ping every 30 s, a 90 s
-# timeout) are left alone. The Lab logs one warning about them, once, when the
-# first notebook opens ("websocket_ping_timeout (90000) cannot be longer than
-# the websocket_ping_interval"): tornado 6.5 wants the timeout no longer than
-# the interval, while jupyter_server closes a websocket whose timeout is not
-# longer than the interval at its first ping. Set as text
-# (tornado_settings="ws_ping_timeout=30000") every ping failed with a
-# traceback; as the number 30000 every notebook lost its kernel connection
-# after 30 s. tests/test_browser.py holds a kernel's websocket open past the
-# first ping and fails on an error in the log.
-# tests/test_browser.py starts JupyterLab with this very target, adding its
-# own port and no browser through LAB_OPTIONS.
+# Added to `jupyter lab`'s command line (the README's --no-browser; the
+# browser tests' port). jupyter_server's keep-alive pings stay at their
+# defaults: each other setting tried broke kernel connections.
 LAB_OPTIONS ?=
 
 .PHONY: lab test lint bench audit site lock upgrade clean progress update reset
 
-# uv from PyPI: its wheel carries the program. Installed by the pip of
-# $(PYTHON), hash-checked, into .uv/ only.
-$(UV): requirements-uv.txt
-	@$(PYTHON) -m pip --version >/dev/null 2>&1 || \
+# uv, from its wheel on PyPI, hash-checked, by $(PYTHON)'s pip, into .uv/.
+$(UV): requirements/uv.txt
+	@"$(PYTHON)" -m pip --version >/dev/null 2>&1 || \
 	  { echo "'$(PYTHON)' has no pip, which make needs once to fetch the installer uv."; \
 	    echo "Install pip for it (Debian: apt install python3-pip), or follow \"By hand\" in README.md."; exit 1; }
 	@echo "Getting the installer, uv, into $(UV_DIR)/ (once)."
 	@rm -rf $(UV_DIR)
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary :all: \
-	  --require-hashes --target $(UV_DIR) -r requirements-uv.txt
+	@"$(PYTHON)" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary :all: \
+	  --require-hashes --target $(UV_DIR) -r requirements/uv.txt
 	@touch $@
 
-# .venv: Python's own venv without pip's slow bootstrap (pip comes from the
-# lock instead), then exactly the lock (sync also removes anything else). The
-# project itself is not installed: the lessons import server from the project
-# folder (see "Lessons that need no install" in CONTRIBUTING.md).
+# .venv: a venv without pip's slow bootstrap (pip is in the lock), then
+# exactly the lock (sync removes anything else). The project is not
+# installed: the lessons import server from the project folder.
 $(BIN)/.installed: requirements.txt | $(UV)
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
-	  { echo "Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	@"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "Python 3.10 or newer is needed; '$(PYTHON)' is $$("$(PYTHON)" --version 2>&1)."; \
 	    echo "Install a newer Python, or name one: make $(MAKECMDGOALS) PYTHON=python3.12"; exit 1; }
 	@echo "Installing the lessons' packages into $(VENV)/, exactly as requirements.txt lists them."
-	@$(PYTHON) -m venv --without-pip $(VENV)
+	@"$(PYTHON)" -m venv --without-pip $(VENV)
 	@$(call install,requirements.txt)
 	@touch $@
 
-$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
-	@echo "Installing the test tools into $(VENV)/, exactly as requirements-dev.txt lists them."
-	@$(call install,requirements-dev.txt)
+$(BIN)/.installed-dev: $(BIN)/.installed requirements/dev.txt
+	@echo "Installing the test tools into $(VENV)/, exactly as requirements/dev.txt lists them."
+	@$(call install,requirements/dev.txt)
 	@touch $@
 
 install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1)
@@ -80,12 +63,10 @@ $(LAB_SETTINGS_FILE): Makefile
 	@mkdir -p $(@D)
 	@echo '$(LAB_SETTINGS)' > $@
 
-# default_url: the address JupyterLab opens, and prints (with --no-browser
-# too), shows lesson 1. exec: JupyterLab takes the place of the shell that
-# runs the recipe, so that make waits for JupyterLab itself, which ends with
-# status 0 after Ctrl-C twice. Otherwise Debian's sh (dash), waiting for it,
-# died of the Ctrl-C, and make wrote "make: *** [Makefile:N: lab] Interrupt"
-# under JupyterLab's last line, as if something had gone wrong.
+# JupyterLab opens (and prints) lesson 1's address. Kernels talk to it over
+# local (ipc) sockets: over TCP, ipykernel warns at each start. exec: make
+# waits for JupyterLab itself, which ends cleanly on Ctrl-C twice (a shell in
+# between dies of the Ctrl-C, and make reports an "Interrupt").
 lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	@echo "Starting JupyterLab with lesson 1. To stop it: File > Shut Down, or Ctrl-C twice here."
 	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" exec \
@@ -93,10 +74,9 @@ lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
-# The test files run on two workers side by side (pytest-xdist), each file
-# whole on one worker, so that its shared kernels and servers stay shared.
-# Then every lesson with nbmake, one after another (the README's by-hand test
-# command): they write the same server/ package, so never beside the tests.
+# The test files on two workers (pytest-xdist), each file whole on one, so
+# that its shared kernels and servers stay shared; then every lesson with
+# nbmake (the README's by-hand test), after the tests: both write server/.
 PYTEST_OPTIONS ?= -n 2 --dist loadfile
 
 test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
@@ -128,19 +108,13 @@ hub-python:
 	@$(PYTHON) -c 'import nbclient' 2>/dev/null || \
 	  { echo "On this JupyterHub, '$(PYTHON)' lacks the lessons' packages: ask your teacher to install requirements.txt into the hub's image."; exit 1; }
 
-# When `make test`, `make update` or `make reset` cannot work here, one line
-# says why and what to do instead (lessons.py ready, which needs only the
-# standard library and git), before anything installs: `make test` on lessons
-# with answers in them would fail on the answers; update and reset need a git
-# clone (a ZIP download is none), update an upstream branch, reset LESSON=N a
-# lesson N. make stops as it reads this file, so the learner's sentence is the
-# last thing printed, on make's own line ("Makefile:N: *** <sentence>.  Stop."),
-# with no "Error 1" line under it; make's exit status is 2. (A failure inside a
-# recipe, such as update's git fetch, cannot do that: make always adds its
-# "*** [Makefile:N: update] Error 1" line.)
+# Where test, update or reset cannot work (answers in the lessons, no git
+# clone, no upstream, no lesson N), make stops before installing anything,
+# with one sentence from tools/guard.py (standard library and git only) as
+# its last line: an $(error) as it reads this file, so no "Error 1" follows.
 stop_with = $(if $(1),$(error $(patsubst %.,%,$(1))))
 $(foreach goal,$(filter test update reset,$(MAKECMDGOALS)),$(call stop_with,$(shell \
-  $(PYTHON) lessons.py ready $(goal) $(if $(filter reset,$(goal)),$(LESSON)))))
+  "$(PYTHON)" tools/guard.py $(goal) $(if $(filter reset,$(goal)),$(LESSON)))))
 
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py
@@ -151,15 +125,11 @@ audit: $(BIN)/.installed-dev  ## known vulnerabilities in every locked package
 site: $(BIN)/.installed-dev  ## the lessons, a landing page and the README as a static website, in _site/
 	$(BIN)/python .site/build.py _site
 
-# The locks, for every supported Python and platform at once (--universal,
-# markers where versions differ), with every file's hash. uv keeps each
-# version already in the output file unless the .in files need another, so
-# unchanged .in files give the same bytes (and the file is left untouched);
-# --upgrade takes the newest instead.
-# The learner's lock is constrained by the dev lock: same versions in both.
+# A lock: every Python and platform at once (--universal), with hashes. uv
+# keeps the versions already in the lock unless the .in needs others, so an
+# unchanged .in leaves its lock untouched; UPGRADE=--upgrade takes the newest.
 COMPILE = $(UV) pip compile --quiet --universal --python-version 3.10 --generate-hashes --no-header
-# Each lock starts with what it is and how it is made ($(1): the .in file,
-# $(2): the lock, $(4): how it is installed).
+# Its first lines say what it is ($(1): the .in, $(2): the lock, $(4): how to install it).
 LOCK_HEADER = \
   '\# $(2): the lock of $(1), made by `make lock`: every package it needs, one' \
   '\# version per Python where they differ, with hashes. Do not edit it: edit $(1),' \
@@ -172,13 +142,16 @@ printf '%s\n' $(LOCK_HEADER) | cat - $(2).new > $(2).tmp && rm $(2).new
 cmp -s $(2).tmp $(2) && rm $(2).tmp || mv $(2).tmp $(2)
 endef
 LEARNER_INSTALL := By hand: python -m pip install --require-hashes -r requirements.txt
-DEV_INSTALL := By hand: python -m pip install --require-hashes -r requirements-dev.txt
+DEV_INSTALL := By hand: python -m pip install --require-hashes -r requirements/dev.txt
 UV_INSTALL := make installs it into .uv/.
 
+# The learner's lock is constrained by the dev lock: the same versions in both.
+# The dev lock keeps extras (cachecontrol[filecache]), without which the pip
+# of Python 3.10-3.12 (23.x) refuses it.
 lock: | $(UV)  ## remake the locks from the .in files, keeping every version it can
-	$(call lock,requirements-dev.in,requirements-dev.txt,$(UPGRADE),$(DEV_INSTALL))
-	$(call lock,requirements.in,requirements.txt,$(UPGRADE) -c requirements-dev.txt,$(LEARNER_INSTALL))
-	$(call lock,requirements-uv.in,requirements-uv.txt,$(UPGRADE),$(UV_INSTALL))
+	$(call lock,requirements/dev.in,requirements/dev.txt,$(UPGRADE) --no-strip-extras,$(DEV_INSTALL))
+	$(call lock,requirements/learner.in,requirements.txt,$(UPGRADE) -c requirements/dev.txt,$(LEARNER_INSTALL))
+	$(call lock,requirements/uv.in,requirements/uv.txt,$(UPGRADE),$(UV_INSTALL))
 
 upgrade:  ## remake the locks with the newest versions the .in files allow
 	$(MAKE) lock UPGRADE=--upgrade

@@ -11,7 +11,6 @@ them with the project's Python (.venv), from the project folder. `update` and
 """
 
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -20,19 +19,12 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-# nbformat checks notebooks with jsonschema, whose import would first build
-# dozens of grammars for web addresses (rfc3987_syntax, which JupyterLab
-# brings): 3 s on our 2-core machine, for a check no notebook needs, and
-# jsonschema goes without it. So nothing that imports this module builds them:
-# `progress`, `update`, the site build, and every pytest process, which loads
-# this module first, before nbmake (pyproject.toml: addopts "-p lessons").
-sys.modules.setdefault("rfc3987_syntax", None)
-
-from notebooks import course  # noqa: E402
-from notebooks.verdicts import CORRECT, LABELS, NOT_YET  # noqa: E402
+from notebooks import course
+from notebooks.verdicts import CORRECT, LABELS, NOT_YET
+from tools import fast_nbformat  # noqa: F401 (before nbformat: 3 s less)
 
 # nbformat and nbclient are imported where they are needed: loading them takes
-# seconds, which `reset` and `make test`'s guard do without.
+# seconds, which `reset` and make's guard (tools/guard.py) do without.
 
 ROOT = Path(__file__).resolve().parent
 LESSON_GLOB = f"notebooks/{course.GLOB}"
@@ -109,7 +101,8 @@ def next_step(lesson, root=ROOT):
     )
 
 
-# running a lesson: the one runner, for `progress` and the tests ------------
+# running a lesson: the one runner, for `progress` (and, through
+# tests/runner.py, the tests) -------------------------------------------------
 
 
 def copy_project(root, destination, files=()):
@@ -120,6 +113,7 @@ def copy_project(root, destination, files=()):
         if (root / folder).is_dir():
             shutil.copytree(root / folder, destination / folder, ignore=ignore)
     for name in files:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, destination / name)
     return destination
 
@@ -131,24 +125,13 @@ def kernel_env(project, **more):
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths)), **more}
 
 
-def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, local=False, **more):
+def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, **more):
     """An nbclient client that runs `notebook` as JupyterLab does: the python3
     kernel, in `project`/notebooks; a cell still running after `cell_seconds`
     is interrupted, as the stop button does, and the run goes on after errors
-    (`more` changes any of that, such as allow_errors=False). `local`: over
-    local (ipc) sockets of its own, so that kernels started side by side never
-    take the same port (not on Windows)."""
+    (`more` changes any of that, such as allow_errors=False)."""
     from nbclient import NotebookClient
 
-    if local:
-        from jupyter_client.manager import AsyncKernelManager
-
-        more.setdefault(
-            "km",
-            AsyncKernelManager(
-                kernel_name="python3", transport="ipc", ip=str(project / "kernel")
-            ),
-        )
     settings = {
         "timeout": cell_seconds,
         "interrupt_on_timeout": True,
@@ -160,26 +143,16 @@ def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, local=False, **m
     return NotebookClient(notebook, **{**settings, **more})
 
 
-async def run_all(client, project, then=None, **env):
-    """Restart & Run All `client`'s notebook in a new kernel, with `project`'s
-    kernel_env (plus `env`); the notebook keeps what each cell printed. Then,
-    in the same kernel, `await then(client)`; returns what it returned."""
-    # The kernel's own log (such as its warning about TCP) would only be noise.
-    async with client.async_setup_kernel(
-        env=kernel_env(project, **env), stderr=subprocess.DEVNULL
-    ):
-        for index, cell in enumerate(client.nb.cells):
-            await client.async_execute_cell(cell, index)
-        return await then(client) if then else None
-
-
 def run_lesson(path, project, cell_seconds=CELL_SECONDS):
     """Restart & Run All the lesson at `path`, going on after errors; the
     notebook, with what each cell printed. `import server` finds `project`'s."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
-    asyncio.run(run_all(lesson_client(notebook, project, cell_seconds), project))
+    client = lesson_client(notebook, project, cell_seconds)
+    # The kernel's own log (such as its warning about TCP) would only be noise.
+    env = kernel_env(project)
+    asyncio.run(client.async_execute(env=env, stderr=subprocess.DEVNULL))
     return notebook
 
 
@@ -525,63 +498,6 @@ def answered(cell, published):
     return "exercise" in tags(published) and cell.source != published.source
 
 
-# make's guards: what stops `make test`, `make update`, `make reset` -------
-
-
-def changed_lessons(root=ROOT):
-    """Files in notebooks/ and server/ that differ from the last commit (new
-    files included); where this is no git clone (a ZIP download), the lessons
-    with an answered exercise."""
-    try:
-        status = git(root, "status", "--porcelain", "--", "notebooks", "server")
-    except (GitFailed, Problem):
-        paths = sorted((root / "notebooks").glob(course.GLOB))
-        return [path.name for path in paths if has_answers(path)]
-    return status.decode().splitlines()
-
-
-def has_answers(path):
-    """Whether an exercise cell of the lesson at `path` is not its starter (the
-    code its metadata keeps, course.py) any more, blank space aside; or the
-    lesson cannot be read."""
-    try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        return any(
-            "".join(cell["source"]).split()
-            != "".join(cell["metadata"].get("starter", "")).split()
-            for cell in cells
-            if "exercise" in tags(cell)
-        )
-    except (ValueError, KeyError, TypeError):
-        return True
-
-
-CHANGED = (
-    "Your lessons differ from the published ones, so the tests would judge your"
-    " answers: run make progress to check your exercises (maintainers: commit or"
-    " stash your changes first)."
-)
-
-
-def not_ready(command, *args, root=ROOT):
-    """The sentence saying why `command` ("test", "update", or "reset" and
-    maybe a lesson) cannot start here, and what to do; None when it can. make
-    asks while it reads the Makefile, before anything installs: so this needs
-    only the standard library and git."""
-    try:
-        if command == "test" and changed_lessons(root):
-            return CHANGED
-        if command == "update":
-            upstream_name(root)
-        if command == "reset":
-            to_reset(root, *args)
-    except Problem as problem:
-        return str(problem)
-    except GitFailed:
-        return None  # no sentence for that here: the command itself fails on it
-    return None
-
-
 def main(argv):
     command, *rest = argv or ["help"]
     try:
@@ -594,11 +510,6 @@ def main(argv):
         if command == "reset" and len(rest) <= 1:
             reset(lesson=rest[0] if rest else None)
             return 0
-        if command == "ready" and rest[:1] in (["test"], ["update"], ["reset"]):
-            sentence = not_ready(*rest)
-            if sentence:
-                print(sentence)  # make stops with it (see the Makefile)
-            return 1 if sentence else 0
     except Problem as problem:
         print(problem)
         return 1

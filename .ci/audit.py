@@ -1,8 +1,8 @@
 """Run pip-audit over every locked package and say plainly how much it could
 check.
 
-The locks (requirements-dev.txt, which holds all of requirements.txt, and
-requirements-uv.txt) pin some packages at two versions, one per Python; each
+The locks (requirements/dev.txt, which holds all of requirements.txt, and
+requirements/uv.txt) pin some packages at two versions, one per Python; each
 version is audited, whatever Python runs this. pip-audit reads the pins as
 written (--disable-pip), without resolving anything again.
 
@@ -18,10 +18,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-LOCKS = ["requirements-dev.txt", "requirements-uv.txt"]
+LOCKS = ["requirements/dev.txt", "requirements/uv.txt"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
-pins = sorted({pin for lock in LOCKS for pin in PIN.findall(Path(lock).read_text())})
+pins = sorted(
+    {
+        pin
+        for lock in LOCKS
+        for pin in PIN.findall(Path(lock).read_text(encoding="utf-8"))
+    }
+)
 # pip-audit takes one version of a name per file: second versions go in a
 # second file, and so on.
 files = []
@@ -35,13 +41,16 @@ dependencies = []
 with tempfile.TemporaryDirectory() as folder:
     for number, chosen in enumerate(files):
         path = Path(folder) / f"pins-{number}.txt"
-        path.write_text("".join(f"{n}=={v}\n" for n, v in chosen.items()))
+        path.write_text(
+            "".join(f"{n}=={v}\n" for n, v in chosen.items()), encoding="utf-8"
+        )
         command = [sys.executable, "-m", "pip_audit", "--disable-pip", "--no-deps"]
         result = subprocess.run(
             [*command, "-r", str(path), "-f", "json", "--progress-spinner", "off"],
             capture_output=True,
             text=True,
             timeout=600,
+            encoding="utf-8",
         )
         try:
             dependencies += json.loads(result.stdout)["dependencies"]

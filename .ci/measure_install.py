@@ -52,6 +52,7 @@ def make_lab(folder):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        encoding="utf-8",
     )
     try:
         for line in process.stdout:
@@ -75,7 +76,7 @@ def pip_by_hand(folder):
 
 def size(folder):
     return subprocess.run(
-        ["du", "-sh", str(folder)], capture_output=True, text=True
+        ["du", "-sh", str(folder)], capture_output=True, text=True, encoding="utf-8"
     ).stdout.split()[0]
 
 

@@ -13,10 +13,11 @@ and a <details> solution added, on the 2-core machine we develop on, with no
 network (Python 3.11; times are the whole command, wall clock):
 
 - Sphinx + myst-nb, the engine of Jupyter Book 1, with the Furo theme (chosen):
-  2.7 s (4.9 s before it skipped an import: see lessons.py). Links between the README
-  and the notebooks (`02_good_evening.ipynb`, `../README.md#serving-it-for-real`,
-  `LICENSE`) become links between pages, with GitHub's heading anchors, and a
-  link or anchor that points nowhere fails the build. Raw HTML in Markdown cells
+  2.7 s (4.9 s before it skipped an import: tools/fast_nbformat.py). Links
+  between the README and the notebooks (`02_good_evening.ipynb`,
+  `../README.md#serving-it-for-real`, `LICENSE`) become links between pages,
+  with GitHub's heading anchors, and a link or anchor that points nowhere
+  fails the build. Raw HTML in Markdown cells
   passes through, a fenced block inside `<details>` is highlighted as code,
   pictures keep their alt text, and the search runs in the browser from a local
   index. Nothing comes from a CDN: MathJax would be added only to a page with
@@ -49,7 +50,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-from lessons import course  # noqa: E402 (lessons.py: no grammars for web addresses)
+from notebooks import course  # noqa: E402
+from tools import fast_nbformat  # noqa: E402, F401 (before nbformat: 2 s less)
 
 LESSONS = [lesson.path for lesson in course.lessons(ROOT / "notebooks")]
 # Sphinx writes this file into every HTML build: an OUTPUT holding it is ours to

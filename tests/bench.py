@@ -44,7 +44,7 @@ Install it, then run `make bench` again:
 
 
 def procfile_command():
-    for line in (ROOT / "Procfile").read_text().splitlines():
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
         if line.startswith("web:"):
             return line.removeprefix("web:").strip()
     sys.exit("The Procfile has no web: line.")
@@ -146,6 +146,7 @@ def wrk(port, seconds, connections):
         text=True,
         check=True,
         timeout=seconds + 30,
+        encoding="utf-8",
     ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", output)
     return {

@@ -21,13 +21,14 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from conftest import (
+from helpers import (
     LESSONS,
     ROOT,
     STARTUP_LINE,
     Process,
     copy_project,
     free_port,
+    make_venv,
     markdown_cells,
     wait_until_listening,
 )
@@ -103,7 +104,7 @@ def browser_missing_reason():
     except ImportError:
         return (
             "Playwright for Python is not installed"
-            " (pip install -r requirements-dev.txt)"
+            " (pip install -r requirements/dev.txt)"
         )
     if not shutil.which("make"):
         return "make is not installed: these tests start JupyterLab with `make lab`"
@@ -144,14 +145,14 @@ def jupyterlab(project, tmp_path_factory):
         f"--LabApp.user_settings_dir={home / 'settings'}",
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
     ]
-    venv = Path(sys.prefix)  # the environment these tests run in, already installed
+    venv = make_venv(project)  # the environment these tests run in, installed
     process = Process(
         [
             "make",
             "--no-print-directory",
-            f"--old-file={venv / 'bin' / '.installed'}",  # installed: do not redo
+            f"--old-file={venv[5:]}/bin/.installed",  # installed: do not redo
             "lab",
-            f"VENV={venv}",
+            venv,
             f"LAB_OPTIONS={' '.join(options)}",
         ],
         env={
@@ -168,7 +169,7 @@ def jupyterlab(project, tmp_path_factory):
         process.stop()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "jupyterlab.log").write_text(
-            "".join(process.stdout_log) + process.stderr
+            "".join(process.stdout_log) + process.stderr, encoding="utf-8"
         )
 
 
@@ -368,10 +369,13 @@ def lines_of(path, count, timeout=30):
     """The first `count` lines of a file something else is writing, within `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and len(lines := path.read_text().splitlines()) >= count:
+        if (
+            path.exists()
+            and len(lines := path.read_text(encoding="utf-8").splitlines()) >= count
+        ):
             return lines[:count]
         time.sleep(0.1)  # polling, bounded by the deadline
-    shown = path.read_text() if path.exists() else "nothing"
+    shown = path.read_text(encoding="utf-8") if path.exists() else "nothing"
     raise AssertionError(f"{path.name} has {shown!r} after {timeout}s")
 
 

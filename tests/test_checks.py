@@ -30,8 +30,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from werkzeug.serving import BaseWSGIServer
 
 import learner
-import lessons
-from conftest import LESSON, ROOT, copy_project, has_tag, solutions
+import runner
+from helpers import LESSON, ROOT, copy_project, has_tag, solutions
 from verdicts import CORRECT, LABELS, NOT_ATTEMPTED, NOT_YET
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -154,7 +154,10 @@ def test_each_label_begins_one_string_literal_in_notebooks():
 def test_checks_read_as_a_list_of_exercises_the_machinery_kept_apart():
     """checks.py, which a curious learner opens, stays a page of exercises with
     none of IPython's plumbing (learner.py has it); notebooks/ stays small."""
-    lines = {p.name: len(p.read_text().splitlines()) for p in NOTEBOOKS.glob("*.py")}
+    lines = {
+        p.name: len(p.read_text(encoding="utf-8").splitlines())
+        for p in NOTEBOOKS.glob("*.py")
+    }
     tree = ast.parse((NOTEBOOKS / "checks.py").read_text(encoding="utf-8"))
     imported = {
         alias.name
@@ -593,8 +596,8 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
     "then", what `then(kernel)` returned.
     """
     notebook = new_notebook(cells=[new_code_cell()])
-    client = lessons.lesson_client(notebook, project, 60, local=True)
-    env = lessons.kernel_env(
+    client = runner.lesson_client(notebook, project, 60, local=True)
+    env = runner.kernel_env(
         project, **({"IPYTHONDIR": str(ipythondir)} if ipythondir else {})
     )
     seen = {}
@@ -660,7 +663,10 @@ async def app_py_changed_then_checked(kernel):
     """Lesson 1: change the app.py cell and run it, then "Check your work"
     without running the import cell in between."""
     write = lesson_cell("01_hello_world", "%%writefile ../server/app.py")
-    await kernel.run(write.replace('"Hello world"', '"Hello World"'))
+    # Longer, not just another capital: Python reuses server/__pycache__ when
+    # app.py keeps its size and the second of its last change (the lesson wrote
+    # it a moment ago), so "Hello World" was judged stale now and then.
+    await kernel.run(write.replace('"Hello world"', '"Hello, World!"'))
     return await kernel.run(lesson_cell("01_hello_world", "assert response.text =="))
 
 
@@ -676,7 +682,9 @@ async def stop_cell_after_thread_was_reused(kernel):
 # where refusals take 2 s ("slow").
 WAITS_PER_KERNEL = 4
 SLOW_LESSONS = {
-    lesson for lesson, path in LESSON.items() if "requests.get(" in path.read_text()
+    lesson
+    for lesson, path in LESSON.items()
+    if "requests.get(" in path.read_text(encoding="utf-8")
 }
 
 
@@ -731,7 +739,7 @@ def seen(tmp_path_factory):
     slow = tmp_path_factory.mktemp("ipython")
     startup = slow / "profile_default" / "startup"
     startup.mkdir(parents=True)
-    (startup / "slow_refusal.py").write_text(SLOW_REFUSAL)
+    (startup / "slow_refusal.py").write_text(SLOW_REFUSAL, encoding="utf-8")
 
     async def run_them_all():
         return await asyncio.gather(

@@ -8,7 +8,7 @@ import psutil
 import pytest
 import requests
 
-from conftest import (
+from helpers import (
     SERVER_COMMAND,
     STARTUP_LINE,
     Process,

@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import course
-from conftest import COURSE, LESSONS, ROOT, copy_project, has_tag
+from helpers import COURSE, LESSONS, ROOT, copy_project, has_tag
 
 
 def test_the_lessons_are_the_numbered_notebooks_in_order():
@@ -114,7 +114,9 @@ SKIPPED = {
     "3: app.py with another home page": (
         3,
         "app.py",
-        (ROOT / "server" / "app.py").read_text().replace("Hello world", "Hi"),
+        (ROOT / "server" / "app.py")
+        .read_text(encoding="utf-8")
+        .replace("Hello world", "Hi"),
         f"server/app.py does not answer GET / with 'Hello world': {LESSON_2} again.",
     ),
 }
@@ -141,7 +143,7 @@ def test_a_skipped_lesson_stops_with_one_sentence(
     if text is None:
         file.unlink()
     else:
-        file.write_text(text)
+        file.write_text(text, encoding="utf-8")
     with pytest.raises(course.LessonSkipped) as skipped:
         ready_for_lesson(project, lesson)
     assert str(skipped.value) == sentence
@@ -173,7 +175,7 @@ def test_a_lesson_whose_files_are_in_place_is_ready(lesson, ready, project, caps
 
 
 def test_lesson_2_does_not_need_lesson_1s_app_py(project, capsys):
-    (project / "server" / "app.py").write_text("")
+    (project / "server" / "app.py").write_text("", encoding="utf-8")
     ready_for_lesson(project, 2)
     assert capsys.readouterr().out == "Ready: lesson 1 has written server/.\n"
 
@@ -203,8 +205,8 @@ def test_a_new_lesson_needs_what_every_lesson_before_it_wrote(project, capsys):
 
 
 def test_no_test_process_builds_the_web_address_grammars():
-    """pytest loads lessons.py before nbmake imports nbformat (pyproject.toml),
-    so that jsonschema, which nbformat imports, never builds rfc3987_syntax's
-    grammars here: 3 s for each worker."""
+    """pytest loads tools/fast_nbformat.py before nbmake imports nbformat
+    (pyproject.toml), so that jsonschema, which nbformat imports, never builds
+    rfc3987_syntax's grammars here: 3 s for each worker."""
     assert "nbformat" in sys.modules and "jsonschema" in sys.modules
     assert sys.modules["rfc3987_syntax"] is None

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from conftest import COURSE, LESSONS, ROOT
+from helpers import COURSE, LESSONS, ROOT
 
 
 def exports():

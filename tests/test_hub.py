@@ -33,7 +33,7 @@ import psutil
 import pytest
 import requests
 
-from conftest import (
+from helpers import (
     LESSONS,
     ROOT,
     Process,
@@ -171,7 +171,8 @@ def hub(tmp_path_factory):
             home=str(home),
             singleuser=str(bin / "jupyterhub-singleuser"),
             path=os.pathsep.join([str(bin), "/usr/local/bin", "/usr/bin", "/bin"]),
-        )
+        ),
+        encoding="utf-8",
     )
     env = {"PYTHONPATH": None, "JUPYTERHUB_CRYPT_KEY": None}
     process = Process(
@@ -189,7 +190,9 @@ def hub(tmp_path_factory):
     finally:
         stop_everything(process)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / "jupyterhub.log").write_text("".join(process.stderr_lines))
+        (SCREENSHOTS / "jupyterhub.log").write_text(
+            "".join(process.stderr_lines), encoding="utf-8"
+        )
 
 
 def wait_until_healthy(process, hub_url, timeout=60):
@@ -278,6 +281,7 @@ def test_the_link_pulls_the_lessons_into_the_home_folder_uninstalled(hub, learne
         capture_output=True,
         text=True,
         timeout=30,
+        encoding="utf-8",
     )
     assert found.stdout == "None\n", "server is installed: the lessons must not need it"
 
@@ -310,7 +314,9 @@ def output_text(cell):
 # The lessons that do something else on a hub: they read where the hub serves
 # JupyterLab. The rest have nothing of the hub to meet.
 ON_A_HUB = [
-    lesson for lesson in LESSONS if "JUPYTERHUB_SERVICE_PREFIX" in lesson.read_text()
+    lesson
+    for lesson in LESSONS
+    if "JUPYTERHUB_SERVICE_PREFIX" in lesson.read_text(encoding="utf-8")
 ]
 
 

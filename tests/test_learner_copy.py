@@ -34,7 +34,7 @@ import requests
 from nbformat.v4 import new_output
 
 import lessons
-from conftest import (
+from helpers import (
     COURSE,
     EXERCISES,
     ROOT,
@@ -42,9 +42,11 @@ from conftest import (
     copy_project,
     free_port,
     has_tag,
+    make_venv,
     solutions,
     wait_until_listening,
 )
+from tools import guard
 from verdicts import CORRECT, NOT_ATTEMPTED, NOT_YET
 
 pytestmark = pytest.mark.learner_copy
@@ -90,6 +92,7 @@ def git(cwd, *args):
         capture_output=True,
         text=True,
         timeout=30,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -103,22 +106,23 @@ def said(command, *args):
     return printed.getvalue()
 
 
-def make_command(*args):
-    """`make ...` with the .venv running these tests as the learner's (CI's
-    .venv-3.10... too), installed: make installs nothing."""
-    venv = Path(sys.prefix)
-    installed = [f"--old-file={venv / 'bin' / name}" for name in MARKS]
-    return ["make", "--no-print-directory", *args, f"VENV={venv}", *installed]
+def make_command(cwd, *args):
+    """`make ...` in `cwd` with the .venv running these tests as the learner's
+    (CI's .venv-3.10... too), installed: make installs nothing."""
+    venv = make_venv(cwd)
+    installed = [f"--old-file={venv[5:]}/bin/{name}" for name in MARKS]
+    return ["make", "--no-print-directory", *args, venv, *installed]
 
 
 def make(cwd, *args):
     """`make ...` in the learner's copy, run to its end (see make_command)."""
     return subprocess.run(
-        make_command(*args),
+        make_command(cwd, *args),
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
+        encoding="utf-8",
     )
 
 
@@ -263,7 +267,8 @@ def story(tmp_path_factory):
     seen["make test"] = make(learner, "test")
 
     first_change(maintainer)
-    (learner / "server" / "__main__.py").write_text("")  # as a broken run leaves it
+    # An empty __main__.py, as a broken run leaves it:
+    (learner / "server" / "__main__.py").write_text("", encoding="utf-8")
     seen["update"] = said(lessons.update, learner)
     seen["after update"] = notebooks_in(learner)
     seen["server after update"] = server_in(learner)
@@ -331,7 +336,7 @@ def test_make_test_on_changed_lessons_says_so_in_one_line_first(story):
     assert result.returncode != 0
     assert result.stdout == ""
     # make's one line, the learner's sentence last: no make Error line under it
-    assert stopped_with(lessons.CHANGED).fullmatch(result.stderr), result.stderr
+    assert stopped_with(guard.CHANGED).fullmatch(result.stderr), result.stderr
     assert "would be reformatted" not in result.stdout + result.stderr
 
 
@@ -435,16 +440,19 @@ def progress_with_a_cell_that_hangs(tmp):
         (archive / "notebooks" / lesson.path.name).unlink()
     edit(archive / LESSON_1, {"01-15": HANGS})
     script = archive / "lessons.py"
-    source = script.read_text()
+    source = script.read_text(encoding="utf-8")
     assert "\nCELL_SECONDS = 30 " in source, "lessons.py's CELL_SECONDS moved"
     stopping = f"\nCELL_SECONDS = {HANG_SECONDS} "
-    script.write_text(source.replace("\nCELL_SECONDS = 30 ", stopping))
+    script.write_text(
+        source.replace("\nCELL_SECONDS = 30 ", stopping), encoding="utf-8"
+    )
     return subprocess.Popen(
-        make_command("progress"),
+        make_command(archive, "progress"),
         cwd=archive,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        encoding="utf-8",
     )
 
 
@@ -529,7 +537,9 @@ NOT_A_CLONE = (
 
 
 def archive_copy(tmp_path):
-    """The project's files as `git archive HEAD` would give them: no .git."""
+    """The project's files as `git archive HEAD` would give them: no .git; in
+    a folder whose path holds a space and a non-ASCII letter, as a download
+    unpacked into "My Lessons é" is."""
     ignore = shutil.ignore_patterns(  # what .gitignore keeps out of git
         ".git",
         ".venv*",
@@ -541,7 +551,8 @@ def archive_copy(tmp_path):
         "lesson-backups",
         "node_modules",
     )
-    return Path(shutil.copytree(ROOT, tmp_path / "archive", ignore=ignore))
+    folder = tmp_path / "My Lessons é" / "archive"
+    return Path(shutil.copytree(ROOT, folder, ignore=ignore))
 
 
 def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
@@ -550,17 +561,23 @@ def test_lint_passes_in_a_copy_without_git_beside_makes_own_folders(tmp_path):
     archive = archive_copy(tmp_path)
     for folder in (".uv/lib", ".venv-3.10/lib"):
         (archive / folder).mkdir(parents=True)
-        (archive / folder / "installed.py").write_text("import os,sys\nx=1;y = 2\n")
+        (archive / folder / "installed.py").write_text(
+            "import os,sys\nx=1;y = 2\n", encoding="utf-8"
+        )
     ruff = Path(sys.executable).parent / "ruff"
     for command in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run(
-            [ruff, *command, "--no-cache"], cwd=archive, capture_output=True, text=True
+            [ruff, *command, "--no-cache"],
+            cwd=archive,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
         )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
 def stopped_with(sentence):
-    """What make prints, and only that, when lessons.py ready stops it."""
+    """What make prints, and only that, when tools/guard.py stops it."""
     return re.compile(rf"Makefile:\d+: \*\*\* {re.escape(sentence[:-1])}\.  Stop\.\n")
 
 
@@ -573,7 +590,7 @@ def test_update_and_reset_without_git_say_how_to_get_a_clone_last(tmp_path, goal
 
 
 def test_make_tests_guard_lets_a_copy_without_git_through(tmp_path):
-    assert lessons.not_ready("test", root=archive_copy(tmp_path)) is None
+    assert guard.not_ready("test", root=archive_copy(tmp_path)) is None
 
 
 def test_make_test_in_a_copy_without_git_with_an_answer_says_so_first(tmp_path):
@@ -582,10 +599,10 @@ def test_make_test_in_a_copy_without_git_with_an_answer_says_so_first(tmp_path):
     check would have failed on)."""
     archive = archive_copy(tmp_path)
     edit(archive / LESSON_2, {"02-14": WRONG + "\n"})
-    assert lessons.changed_lessons(archive) == ["02_good_evening.ipynb"]
+    assert guard.changed_lessons(archive) == ["02_good_evening.ipynb"]
     result = make(archive, "test")
     assert (result.returncode, result.stdout) == (2, "")
-    assert stopped_with(lessons.CHANGED).fullmatch(result.stderr), result.stderr
+    assert stopped_with(guard.CHANGED).fullmatch(result.stderr), result.stderr
 
 
 # What JupyterLab prints for `make lab`: lesson 1's address, with the token.
@@ -611,7 +628,9 @@ def test_make_lab_without_git_serves_lesson_1_at_the_address_it_prints(tmp_path)
     port = free_port()
     options = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port}"
     process = Process(
-        make_command("lab", f"LAB_OPTIONS={options} --ServerApp.port_retries=0"),
+        make_command(
+            archive, "lab", f"LAB_OPTIONS={options} --ServerApp.port_retries=0"
+        ),
         env={  # JupyterLab's own files in tmp_path, not in the home folder
             "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
             "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),

@@ -27,8 +27,8 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
-import lessons
-from conftest import (
+import runner
+from helpers import (
     EXERCISES,
     LESSONS,
     ROOT,
@@ -63,7 +63,7 @@ def client_for(notebook, project):
     """The runner's client, stopping at the first error. A cell still running
     after RUN_SECONDS is interrupted, as the stop button would, so that its
     error shows the line it was waiting on (see `run_all`)."""
-    return lessons.lesson_client(
+    return runner.lesson_client(
         notebook,
         project,
         RUN_SECONDS,
@@ -82,7 +82,7 @@ async def run_all(notebook, project, then):
     When a cell had to be interrupted, the error says where it was waiting.
     """
     try:
-        return await lessons.run_all(client_for(notebook, project), project, then)
+        return await runner.run_all(client_for(notebook, project), project, then)
     except CellExecutionError as error:
         if error.ename != "CellTimeout":
             raise
@@ -179,7 +179,7 @@ async def run_lessons_in_order(project):
     each followed by `after_run_all`. Returns the executed notebooks, what each
     `after_run_all` saw, and the files the lessons wrote."""
     for path in (project / "server").iterdir():
-        path.write_text("")
+        path.write_text("", encoding="utf-8")
     runs, seen = {}, {}
     for lesson in LESSONS:
         runs[lesson] = read(project / "notebooks" / lesson.name)

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import LESSONS, ROOT, markdown_cells
+from helpers import LESSONS, ROOT, markdown_cells
 
 README = ROOT / "README.md"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"

@@ -1,7 +1,7 @@
 """The locks: what is installed is exactly what `make lock` wrote down.
 
-requirements.in and requirements-dev.in say what we choose (short, edited by
-hand); requirements.txt and requirements-dev.txt are the locks `make lock`
+requirements/*.in say what we choose (short, edited by hand); requirements.txt
+(the learner's, at the top) and requirements/*.txt are the locks `make lock`
 makes from them: every package, one version per Python, with hashes.
 """
 
@@ -19,12 +19,12 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT, copy_project
+from helpers import ROOT, copy_project
 
 INTENTS = {  # the file a person edits -> the lock made from it
-    "requirements.in": "requirements.txt",
-    "requirements-dev.in": "requirements-dev.txt",
-    "requirements-uv.in": "requirements-uv.txt",
+    "requirements/learner.in": "requirements.txt",
+    "requirements/dev.in": "requirements/dev.txt",
+    "requirements/uv.in": "requirements/uv.txt",
 }
 WORKFLOW = ROOT / ".github" / "workflows" / "lessons.yml"
 # Where the locks must hold: every supported Python, and 3.14, on each system.
@@ -44,7 +44,8 @@ ENVIRONMENTS = [
 @functools.cache  # each lock is read once, for all 15 environments
 def requirements(path):
     """The requirements of a requirements file, following `-r`, ignoring hashes."""
-    text = re.sub(r"\\\n", " ", Path(path).read_text())  # join continued lines
+    text = Path(path).read_text(encoding="utf-8")
+    text = re.sub(r"\\\n", " ", text)  # join continued lines
     found = []
     for line in text.splitlines():
         line = re.sub(r"(^|\s)#.*", "", line).strip()
@@ -105,7 +106,7 @@ def test_every_top_level_pin_is_in_the_lock_at_that_version(intents):
 def test_the_learner_lock_is_the_dev_lock_less_the_test_tools():
     for environment in ENVIRONMENTS:
         learner = pins(ROOT / "requirements.txt", environment)
-        dev = pins(ROOT / "requirements-dev.txt", environment)
+        dev = pins(ROOT / "requirements/dev.txt", environment)
         differing = {
             name: (version, dev.get(name))
             for name, version in learner.items()
@@ -120,7 +121,7 @@ def test_the_venv_holds_exactly_a_locked_set():
     have = installed()
     sets = {
         lock: pins(ROOT / lock, environment)
-        for lock in ("requirements.txt", "requirements-dev.txt")
+        for lock in ("requirements.txt", "requirements/dev.txt")
     }
     if have in sets.values():
         return
@@ -141,13 +142,15 @@ def check_schema(schema, path, folder, old, new):
     runner (check-jsonschema is a click command), which spares a Python start
     and its imports."""
     pytest.importorskip(
-        "check_jsonschema", reason="pip install -r requirements-dev.txt"
+        "check_jsonschema", reason="pip install -r requirements/dev.txt"
     )
     from check_jsonschema import main
     from click.testing import CliRunner
 
     broken = folder / f"broken{path.suffix}"
-    broken.write_text(path.read_text().replace(old, new, 1))
+    broken.write_text(
+        path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8"
+    )
     result = CliRunner().invoke(main, [*schema, str(path), str(broken)])
     return subprocess.CompletedProcess(
         main.name, result.exit_code, result.stdout, result.stderr
@@ -181,7 +184,7 @@ BY_HAND = [  # the README's install command, which the workflow and CI run
     "script", [ROOT / "README.md", WORKFLOW, ROOT / ".ci" / "run"], ids=str
 )
 def test_ci_installs_the_lock_the_by_hand_way(script):
-    text = script.read_text()
+    text = script.read_text(encoding="utf-8")
     for command in BY_HAND:
         assert command in text, f"{script.name} does not run {command!r}"
 
@@ -193,7 +196,7 @@ BY_HAND_TEST = "python -m pytest notebooks"
 
 @pytest.mark.parametrize("script", [ROOT / "README.md", ROOT / ".ci" / "run"], ids=str)
 def test_the_by_hand_test_command_is_the_readmes(script):
-    lines = [line.strip() for line in script.read_text().splitlines()]
+    lines = [line.strip() for line in script.read_text(encoding="utf-8").splitlines()]
     assert BY_HAND_TEST in lines, f"{script.name} does not run {BY_HAND_TEST!r}"
 
 
@@ -205,10 +208,14 @@ def test_a_changed_hash_stops_make_lab_before_jupyterlab(tmp_path):
     project = copy_project(tmp_path / "project")
     (project / ".uv").symlink_to(uv)
     lock = project / "requirements.txt"
-    entry = re.search(r"^(pip==\S+)[^\n]*(\n +--hash=[^\n]*)+", lock.read_text(), re.M)
+    entry = re.search(
+        r"^(pip==\S+)[^\n]*(\n +--hash=[^\n]*)+", lock.read_text(encoding="utf-8"), re.M
+    )
     # Every hash of pip's files, changed: no file PyPI serves matches any more.
     tampered = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, entry[0])
-    lock.write_text(lock.read_text().replace(entry[0], tampered))
+    lock.write_text(
+        lock.read_text(encoding="utf-8").replace(entry[0], tampered), encoding="utf-8"
+    )
     result = subprocess.run(
         ["make", "--no-print-directory", "lab", f"PYTHON={sys.executable}"],
         cwd=project,
@@ -217,6 +224,7 @@ def test_a_changed_hash_stops_make_lab_before_jupyterlab(tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
+        encoding="utf-8",
     )
     assert result.returncode != 0
     assert f"Hash mismatch for `{entry[1]}`" in result.stderr, result.stderr

@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 import lessons
-from conftest import COURSE, ROOT, has_tag
+from helpers import COURSE, ROOT, has_tag
 
 STARTER = "# Your turn: give practice a route for /about."
 ANSWER = '@practice.route("/about")\ndef about():\n    return "About this server"'
@@ -167,6 +167,7 @@ def published_lessons():
             capture_output=True,
             text=True,
             check=True,
+            encoding="utf-8",
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         log = []

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from bench import procfile_command
-from conftest import (
+from helpers import (
     TESTS,
     Process,
     free_port,

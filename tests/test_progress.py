@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import lessons
-from conftest import COURSE, copy_project
+from helpers import COURSE, copy_project
 
 HUB = {"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/", "JUPYTERHUB_ROOT_DIR": None}
 

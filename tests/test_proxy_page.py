@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, SERVER_COMMAND, STARTUP_LINE, Process, free_port
+from helpers import ROOT, SERVER_COMMAND, STARTUP_LINE, Process, free_port
 
 PREFIX = "/user/ada/"
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import SERVER_COMMAND, within
+from helpers import SERVER_COMMAND, within
 
 LEAKS = (b"Traceback", b'File "', b"__debugger__", b"werkzeug.debug")
 CLOSED = None  # the server closed the connection without an answer

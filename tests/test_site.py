@@ -20,7 +20,7 @@ from urllib.parse import unquote, urldefrag
 import nbformat
 import pytest
 
-from conftest import (
+from helpers import (
     LESSONS,
     ROOT,
     Process,
@@ -46,7 +46,7 @@ RAW_SOURCES = (".ipynb", ".md")
 def site_missing_reason():
     for module in ("sphinx", "myst_nb", "furo", "axe_playwright_python"):
         if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed (pip install -r requirements-dev.txt)"
+            return f"{module} is not installed (pip install -r requirements/dev.txt)"
     return browser_missing_reason()
 
 
@@ -259,11 +259,15 @@ def test_contributing_is_a_page_when_there_is_one(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "ROOT", project)
     build.stage(tmp_path / "without")
     assert not (tmp_path / "without" / "CONTRIBUTING.md").exists()
-    assert "CONTRIBUTING" not in (tmp_path / "without" / "index.md").read_text()
+    assert "CONTRIBUTING" not in (tmp_path / "without" / "index.md").read_text(
+        encoding="utf-8"
+    )
     (project / "CONTRIBUTING.md").write_text("# Contributing\n", encoding="utf-8")
     build.stage(tmp_path / "with")
     assert (tmp_path / "with" / "CONTRIBUTING.md").exists()
-    assert "\nCONTRIBUTING\n" in (tmp_path / "with" / "index.md").read_text()
+    assert "\nCONTRIBUTING\n" in (tmp_path / "with" / "index.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_every_page_has_a_description_and_an_icon(walk):

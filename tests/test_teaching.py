@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from test_lock import check_schema
 
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
@@ -39,7 +39,7 @@ def test_the_schema_check_rejects_a_broken_devcontainer(schema_check):
 
 
 def test_the_codespace_installs_the_lock_and_opens_jupyterlab_on_its_port():
-    config = json.loads(DEVCONTAINER.read_text())
+    config = json.loads(DEVCONTAINER.read_text(encoding="utf-8"))
     assert config["postCreateCommand"] == "make .venv/bin/.installed"
     assert config["postAttachCommand"].startswith("make lab ")
     assert "--ServerApp.port=8888" in config["postAttachCommand"]
@@ -52,12 +52,13 @@ def test_binder_installs_the_learners_lock():
     """repo2docker, which Binder runs, without Docker: the Dockerfile it would
     build (--no-build prints it). With no binder/ folder it reads the
     repository's own requirements.txt."""
-    pytest.importorskip("repo2docker", reason="pip install -r requirements-dev.txt")
+    pytest.importorskip("repo2docker", reason="pip install -r requirements/dev.txt")
     result = subprocess.run(
         [sys.executable, "-m", "repo2docker", "--no-build", str(ROOT)],
         capture_output=True,
         text=True,
         timeout=60,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr
     dockerfile = result.stdout
