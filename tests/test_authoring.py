@@ -66,8 +66,8 @@ def exercise_cells(what, starter, answer, check):
 
 NIGHT_STARTER = (
     "from flask import Flask\n\npractice = Flask(__name__)\n\n\n"
-    '@practice.route("/about")\ndef about():\n    return "About this server"\n\n\n# Your turn: add a route for'
-    ' "/night" that answers "Good night".'
+    '@practice.route("/about")\ndef about():\n    return "About this server"\n\n\n'
+    '# Your turn: add a route for "/night" that answers "Good night".'
 )
 NIGHT = NIGHT_STARTER.rsplit("\n", 1)[0] + (
     '\n@practice.route("/night")\ndef night():\n    return "Good night"\n'
