@@ -66,7 +66,7 @@ def exercise_cells(what, starter, answer, check):
 
 NIGHT_STARTER = (
     "from flask import Flask\n\npractice = Flask(__name__)\n\n\n"
-    '@practice.route("/about")\ndef about():\n    return "About this server"\n\n\n'
+    '@practice.route("/about")\ndef about_me():\n    return "About this server"\n\n\n'
     '# Your turn: add a route for "/night" that answers "Good night".'
 )
 NIGHT = NIGHT_STARTER.rsplit("\n", 1)[0] + (
@@ -261,7 +261,9 @@ def test_it_refuses_lessons_with_answers(tmp_path):
     exercise = next(
         c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])
     )
-    exercise.source += '\n\n@practice.route("/about")\ndef about():\n    return "Me"\n'
+    exercise.source += (
+        '\n\n@practice.route("/about")\ndef about_me():\n    return "Me"\n'
+    )
     nbformat.write(notebook, path)
     before = files(project)
     with pytest.raises(

@@ -4,23 +4,27 @@
 
 What a maintainer used to do by hand (CONTRIBUTING.md, "Add an exercise"):
 
-1. Refuses lessons with answers in them: an exercise cell whose code is not the
-   starter its metadata keeps (as `make test`'s guard does). A learner's answer
-   never becomes a starter. To change a starter, delete the cell's "starter"
-   metadata too: a starter is written only where there is none.
+1. Refuses lessons with answers in them: a published exercise cell (one the last
+   commit has) whose code is not the starter its metadata keeps, as `make test`'s
+   guard does. A learner's answer never becomes a starter. To change a published
+   starter, delete the cell's "starter" metadata too. Without git, every exercise
+   cell with a starter counts as published.
 2. Gives each cell without an id of its lesson's form (`02-14`, `03-06a`) a new
    one, the lesson's next number, which no cell has ever had: ids are `make
    update`'s merge key. Every committed version of the lessons is read from git;
    without git (a ZIP download) only the lessons as they are now, and it says so.
    A new exercise's line in checks.py may leave the id empty,
    `check_night = Route("", "/night", "Good night")`: it is filled in here.
-3. Writes each new exercise cell's `starter` metadata from its code.
-4. Drops what varies from run to run (execution timings) from every cell.
+3. Writes the `starter` metadata of each exercise cell that has none, or is not
+   yet committed (edit a new exercise freely), from its code.
+4. Drops what varies from run to run: execution timings, and how the kernel
+   split a cell's printing into pieces.
 5. Runs every lesson in order, from notebooks/, each in a fresh kernel, as
    `make test` does, and saves it with its real outputs (a file is rewritten
    only if it changed). It stops at a cell that raises, naming it; exercise
    cells keep their starters, and each check cell must show `Not attempted`.
-6. Says what else needs a word (a README line, navigation links, ...), if anything.
+6. Says what else needs a word (a README line, navigation links, what ruff says
+   of the lessons...), if anything.
 
 Run on lessons that need none of this, it changes nothing.
 """
@@ -102,14 +106,16 @@ def published_ids(root):
     return ever | now, now
 
 
-def refuse_answers(notebooks):
-    """Stop if an exercise cell is not the starter its metadata keeps."""
+def refuse_answers(notebooks, published):
+    """Stop if a published exercise cell (in the last commit; without git, any
+    with a starter) is not the starter its metadata keeps."""
     answered = [
         f"{path.name}, cell {cell.get('id')}"
         for path, notebook in notebooks.items()
         for cell in notebook.cells
         if "exercise" in tags(cell)
         and "starter" in cell.metadata
+        and (published is None or cell.get("id") in published[1])
         and cell.source.split() != starter(cell).split()
     ]
     if answered:
@@ -158,18 +164,36 @@ def give_ids(notebooks, published, say):
     return renamed
 
 
-def write_starters(notebooks, say):
+def write_starters(notebooks, published, say):
+    """The starter of each exercise cell that has none, or that is not yet
+    published (not in the last commit): its code, which you may still change."""
+    last = published[1] if published else set()
     for path, notebook in notebooks.items():
         for cell in notebook.cells:
-            if "exercise" in tags(cell) and "starter" not in cell.metadata:
+            if "exercise" not in tags(cell) or starter(cell) == cell.source:
+                continue
+            if "starter" not in cell.metadata or (published and cell.id not in last):
                 cell.metadata["starter"] = cell.source.splitlines(keepends=True)
                 say(f"{path.name}: cell {cell.id}'s code is now its starter")
 
 
 def strip(notebook):
+    """Drop what varies from run to run: timings, and how a kernel happened to
+    split what a cell printed (one output per stream, as JupyterLab saves it)."""
     for cell in notebook.cells:
         for key in VARIES:
             cell.metadata.pop(key, None)
+        merged = []
+        for output in cell.get("outputs", []):
+            last = merged[-1] if merged else {}
+            if output.output_type == "stream" == last.get("output_type") and (
+                output.name == last.name
+            ):
+                last.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
 
 
 def declare(root, notebooks, renamed, say):
@@ -288,7 +312,29 @@ def needs_a_word(root, found):
             todo.append(f"server/{name} is new: git add it")
         if f"server/{name}" not in guide and f"`{name}`" not in guide:
             todo.append(f"server/{name}: a row in CONTRIBUTING.md's table of server/")
-    return todo
+    return todo + lint(root)
+
+
+def lint(root):
+    """What ruff (make lint) says of the lessons, a line each; none without ruff."""
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        return []
+    said = []
+    for command in (["check", "--output-format", "concise"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(ruff), *command, "notebooks"], cwd=root, capture_output=True, text=True
+        )
+        said += [line for line in result.stdout.splitlines() if "notebooks/" in line]
+
+    def by_id(line):  # ruff counts cells from 1; JupyterLab shows ids, no numbers
+        lesson = re.search(r"notebooks/(\S+?\.ipynb):", line)
+        if lesson:
+            ids = [cell.get("id") for cell in read(root / "notebooks" / lesson[1])]
+            line = re.sub(r"\bcell (\d+)", lambda n: f"cell {ids[int(n[1]) - 1]}", line)
+        return line
+
+    return [f"ruff (make lint): {by_id(line)}" for line in said]
 
 
 def read(path):
@@ -309,9 +355,10 @@ def author(root=ROOT, say=print):
 
     paths = [lesson.path for lesson in course.lessons(root / "notebooks")]
     notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
-    refuse_answers(notebooks)
-    renamed = give_ids(notebooks, published_ids(root), say)
-    write_starters(notebooks, say)
+    published = published_ids(root)
+    refuse_answers(notebooks, published)
+    renamed = give_ids(notebooks, published, say)
+    write_starters(notebooks, published, say)
     for path, notebook in notebooks.items():
         strip(notebook)
         nbformat.validate(notebook)
