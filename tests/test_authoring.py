@@ -246,7 +246,7 @@ def test_the_new_exercises_checks_and_mistakes_pass_in_the_copy(authored):
         ],
         cwd=project,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         timeout=PYTEST_SECONDS,
     )
     assert result.returncode == 0, result.stdout[-3000:]

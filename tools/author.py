@@ -323,7 +323,10 @@ def lint(root):
     said = []
     for command in (["check", "--output-format", "concise"], ["format", "--check"]):
         result = subprocess.run(
-            [str(ruff), *command, "notebooks"], cwd=root, capture_output=True, text=True
+            [str(ruff), *command, "notebooks"],
+            cwd=root,
+            capture_output=True,
+            encoding="utf-8",
         )
         said += [line for line in result.stdout.splitlines() if "notebooks/" in line]
 
