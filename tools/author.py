@@ -21,8 +21,9 @@ What a maintainer used to do by hand (CONTRIBUTING.md, "Add an exercise"):
    split a cell's printing into pieces.
 5. Runs every lesson in order, from notebooks/, each in a fresh kernel, as
    `make test` does, and saves it with its real outputs (a file is rewritten
-   only if it changed). It stops at a cell that raises, naming it; exercise
-   cells keep their starters, and each check cell must show `Not attempted`.
+   only if it changed). It stops at a cell that raises or writes to stderr,
+   naming it; exercise cells keep their starters, and each check cell must
+   show `Not attempted`.
 6. Says what else needs a word (a README line, navigation links, what ruff says
    of the lessons...), if anything.
 
@@ -261,11 +262,15 @@ def run(root, path, say):
             continue
         for output in cell.outputs:
             if output.output_type == "error":
-                raise Stop(
-                    f"{path.name}, cell {cell.id} ({first_line(cell)!r}) raised"
-                    f" {output.ename}: {output.evalue}. Fix it, then run make"
-                    f" lessons again ({path.name} was not saved)."
-                )
+                what = f"raised {output.ename}: {output.evalue}"
+            elif output.get("name") == "stderr":  # red text below the cell
+                what = f"printed to stderr: {output.text.strip()[-300:]}"
+            else:
+                continue
+            raise Stop(
+                f"{path.name}, cell {cell.id} ({first_line(cell)!r}) {what}. Fix"
+                f" it, then run make lessons again ({path.name} was not saved)."
+            )
         printed = "".join(o.get("text", "") for o in cell.outputs)
         if "check" in tags(cell) and not printed.startswith(NOT_ATTEMPTED):
             raise Stop(
