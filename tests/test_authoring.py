@@ -160,6 +160,9 @@ def authored(tmp_path_factory):
     """The scratch copy after the maintainer's cells and `make lessons`; what
     it said, and what else it said needs a word."""
     project = scratch_copy(tmp_path_factory.mktemp("maintainer"))
+    git(project, "init", "-q")  # a clone, as published
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "published")
     add_night(project)
     add_lesson_4(project)
     said = []
@@ -183,7 +186,6 @@ def test_new_cells_get_new_ids_of_their_lesson_and_checks_py_names_them(authored
     checks = (project / "notebooks" / "checks.py").read_text(encoding="utf-8")
     assert 'check_night = Route("02-26", "/night", "Good night")' in checks
     assert 'check_thanks = Route("04-05", "/thanks", "Thank you")' in checks
-    assert said[0].startswith("No git history here")
 
 
 @pytest.mark.lessons
@@ -209,6 +211,8 @@ def test_it_says_what_else_needs_a_word(authored):
         " (a link to notebooks/04_thanks.ipynb)",
         ".site/index.md: no line for lesson 4 (04_thanks.ipynb) in its list of"
         " lessons (a link to notebooks/04_thanks.ipynb)",
+        "02_good_evening.ipynb says 'last lesson', and 04_thanks.ipynb is new: say"
+        " which lesson",
         "03_run_the_server.ipynb: its first Markdown cell (the navigation line) does"
         " not link to 04_thanks.ipynb",
         "03_run_the_server.ipynb: its last Markdown cell (the navigation line) does"
@@ -224,9 +228,7 @@ def test_run_again_it_changes_nothing(authored):
     said = []
     author.author(project, said.append)
     assert files(project) == before
-    assert said[1:] == [
-        "Running the lessons in order, each in a fresh kernel: 4 lessons."
-    ]
+    assert said == ["Running the lessons in order, each in a fresh kernel: 4 lessons."]
 
 
 @pytest.mark.lessons
@@ -306,3 +308,13 @@ def test_a_removed_cells_id_is_never_given_again(tmp_path):
     author.give_ids({path: notebook}, published, said.append)
     assert [cell.id for cell in notebook.cells] == ["01-00", "01-01", "01-03", "01-04"]
     assert published == ({"01-00", "01-01", "01-02"}, {"01-00", "01-01"})
+    assert said[0].startswith("01_a.ipynb: new cell ids 01-03 (was ")
+    assert said[0].endswith(", 01-04 (was 01-02)")
+
+
+def test_without_git_it_says_which_ids_it_could_not_see(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[new_markdown_cell("new")])
+    said = []
+    author.give_ids({tmp_path / "01_a.ipynb": notebook}, None, said.append)
+    assert notebook.cells[0].id == "01-00"
+    assert said[0].startswith("No git history here: new ids avoid the ids of the")

@@ -287,13 +287,15 @@ def needs_a_word(root, found):
     """What else a maintainer may have to change, derived from the lessons."""
     todo = []
     for listing in ("README.md", ".site/index.md"):
-        text = (root / listing).read_text(encoding="utf-8")
+        text = text_of(root, listing)
         for lesson in found:
-            if f"notebooks/{lesson.path.name}" not in text:
+            if text is not None and f"notebooks/{lesson.path.name}" not in text:
                 todo.append(
                     f"{listing}: no line for {lesson} in its list of lessons (a link"
                     f" to notebooks/{lesson.path.name})"
                 )
+    in_git = tracked(root, "notebooks", "server")
+    new = [lesson for lesson in found if f"notebooks/{lesson.path.name}" not in in_git]
     neighbours = zip([None, *found[:-1]], found, [*found[1:], None], strict=True)
     for before, lesson, after in neighbours:
         markdown = [c for c in read(lesson.path) if c["cell_type"] == "markdown"]
@@ -305,19 +307,36 @@ def needs_a_word(root, found):
                         f"{lesson.path.name}: its {where} Markdown cell (the"
                         f" navigation line) does not link to {near.path.name}"
                     )
-        pictures = "".join("".join(c["source"]) for c in markdown)
-        if "images/" not in pictures:
+        prose = "\n".join("".join(c["source"]) for c in markdown)
+        if "images/" not in prose:
             todo.append(
                 f"{lesson.path.name}: no picture from notebooks/images/ (with alt text)"
             )
-    tracked = tracked_server_files(root)
-    guide = (root / "CONTRIBUTING.md").read_text(encoding="utf-8")
+        last = re.search(r"\b(?:last|final) lesson\b", prose, re.IGNORECASE)
+        if last and after and new and lesson not in new:
+            todo.append(
+                f"{lesson.path.name} says {last[0]!r}, and {new[0].path.name} is new:"
+                " say which lesson"
+            )
+    guide, exports = text_of(root, "CONTRIBUTING.md"), text_of(root, EXPORTS_TEST)
     for name in sorted({name for lesson in found for name in lesson.writes}):
-        if tracked is not None and f"server/{name}" not in tracked:
+        if in_git and f"server/{name}" not in in_git:
             todo.append(f"server/{name} is new: git add it")
-        if f"server/{name}" not in guide and f"`{name}`" not in guide:
+        named = guide is None or f"server/{name}" in guide or f"`{name}`" in guide
+        if not named:
             todo.append(f"server/{name}: a row in CONTRIBUTING.md's table of server/")
+        if exports is not None and f'"{name}"' not in exports:
+            todo.append(f"server/{name}: its name in {EXPORTS_TEST}'s whole package")
     return todo + lint(root)
+
+
+EXPORTS_TEST = "tests/test_exports.py"
+
+
+def text_of(root, name):
+    """A file's text, or None where this copy has no such file."""
+    path = root / name
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def lint(root):
@@ -349,11 +368,12 @@ def read(path):
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
 
-def tracked_server_files(root):
+def tracked(root, *folders):
+    """The files git tracks in `folders`; none without git."""
     try:
-        return set(lessons.git_text(root, "ls-files", "server").splitlines())
+        return set(lessons.git_text(root, "ls-files", *folders).splitlines())
     except (lessons.GitFailed, lessons.Problem):
-        return None
+        return set()
 
 
 def author(root=ROOT, say=print):
