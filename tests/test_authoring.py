@@ -9,6 +9,7 @@ runs every lesson and saves it; then the copy's own mistakes table
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from conftest import PROJECT_FILES, ROOT
+from conftest import COURSE, PROJECT_FILES, ROOT, markdown_cells
 
 spec = importlib.util.spec_from_file_location("author", ROOT / "tools" / "author.py")
 author = importlib.util.module_from_spec(spec)
@@ -64,161 +65,178 @@ def exercise_cells(what, starter, answer, check):
     return cells
 
 
+def free(word):
+    """`word`, or word2, word3...: no exercise of checks.py has that name yet (so
+    that this story still works once someone has really added a /night)."""
+    declared = (ROOT / "notebooks" / "checks.py").read_text(encoding="utf-8")
+    words = [word, *(f"{word}{n}" for n in range(2, 100))]
+    return next(w for w in words if f"check_{w} =" not in declared)
+
+
+NIGHT, THANKS = free("night"), free("thanks")  # the two new exercises
+SECOND, LAST = COURSE[1], COURSE[-1]  # lesson 2, and the lesson before the new one
+NEW = f"{LAST.number + 1:02d}_thanks.ipynb"
 NIGHT_STARTER = (
     "from flask import Flask\n\npractice = Flask(__name__)\n\n\n"
-    '@practice.route("/about")\ndef about_me():\n    return "About this server"\n\n\n'
-    '# Your turn: add a route for "/night" that answers "Good night".'
+    f'@practice.route("/about")\ndef about_{NIGHT}():\n    return "About this server"'
+    f'\n\n\n# Your turn: add a route for "/{NIGHT}" that answers "Good night".'
 )
-NIGHT = NIGHT_STARTER.rsplit("\n", 1)[0] + (
-    '\n@practice.route("/night")\ndef night():\n    return "Good night"\n'
+NIGHT_SOLVED = NIGHT_STARTER.rsplit("\n", 1)[0] + (
+    f'\n@practice.route("/{NIGHT}")\ndef {NIGHT}():\n    return "Good night"\n'
 )
 THANKS_STARTER = (
     "from flask import Flask\n\npractice = Flask(__name__)\n\n\n"
-    '# Your turn: give practice a route for "/thanks" that answers "Thank you".'
+    f'# Your turn: give practice a route for "/{THANKS}" that answers "Thank you".'
 )
-THANKS = THANKS_STARTER.rsplit("\n", 1)[0] + (
-    '\n@practice.route("/thanks")\ndef thanks():\n    return "Thank you"\n'
+THANKS_SOLVED = THANKS_STARTER.rsplit("\n", 1)[0] + (
+    f'\n@practice.route("/{THANKS}")\ndef {THANKS}():\n    return "Thank you"\n'
 )
 
 
 def add_night(project):
-    path = project / "notebooks" / "02_good_evening.ipynb"
+    """A second route exercise in lesson 2, before its closing sections, and its
+    line in checks.py after the line of lesson 2's first exercise."""
+    path = project / "notebooks" / SECOND.path.name
     notebook = nbformat.read(path, as_version=4)
-    after = (
-        next(
-            i
-            for i, cell in enumerate(notebook.cells)
-            if "checks.check_prediction" in cell.source
-        )
-        - 2
-    )  # before the prediction's text and exercise cell
-    what = "add a route for `/night` that answers `Good night`."
-    notebook.cells[after:after] = exercise_cells(
-        what, NIGHT_STARTER, NIGHT, "check_night"
+    closing = ("## Key points", "## What you did")
+    at = next(
+        i for i, cell in enumerate(notebook.cells) if cell.source.startswith(closing)
+    )
+    what = f"add a route for `/{NIGHT}` that answers `Good night`."
+    notebook.cells[at:at] = exercise_cells(
+        what, NIGHT_STARTER, NIGHT_SOLVED, f"check_{NIGHT}"
     )
     nbformat.write(notebook, path)
+    first = next(iter(SECOND.exercises))
     declare(
-        project, "check_morning = ", 'check_night = Route("", "/night", "Good night")'
+        project, f'("{first}"', f'check_{NIGHT} = Route("", "/{NIGHT}", "Good night")'
     )
 
 
-def add_lesson_4(project):
+def add_lesson(project):
+    """A new last lesson: its notebook, with one route exercise, and its line."""
+    back = (
+        f"< [{LAST.number}. {LAST.title}]({LAST.path.name}) | [Contents](../README.md)"
+    )
+    number = LAST.number + 1
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
+        new_markdown_cell(back),
         new_markdown_cell(
-            "< [3. Run the server](03_run_the_server.ipynb) | [Contents](../README.md)"
+            f"# {number}. Thanks: a page that says thank you\n\nOne more."
         ),
-        new_markdown_cell("# 4. Thanks: a page that says thank you\n\nOne more page."),
-        new_code_cell("import checks\n\nchecks.ready_for_lesson(4)"),
+        new_code_cell(f"import checks\n\nchecks.ready_for_lesson({number})"),
         new_code_cell(
             'from server import app\n\nprint(app.test_client().get("/").text)'
         ),
         *exercise_cells(
-            "give practice a route for `/thanks`.",
+            f"give practice a route for `/{THANKS}`.",
             THANKS_STARTER,
-            THANKS,
-            "check_thanks",
+            THANKS_SOLVED,
+            f"check_{THANKS}",
         ),
-        new_markdown_cell(
-            "< [3. Run the server](03_run_the_server.ipynb) | [Contents](../README.md)"
-        ),
+        new_markdown_cell(back),
     ]
-    notebook.metadata = nbformat.read(
-        project / "notebooks" / "03_run_the_server.ipynb", as_version=4
-    ).metadata
-    nbformat.write(notebook, project / "notebooks" / "04_thanks.ipynb")
+    notebook.metadata = nbformat.read(LAST.path, as_version=4).metadata
+    nbformat.write(notebook, project / "notebooks" / NEW)
     with (project / "notebooks" / "checks.py").open("a", encoding="utf-8") as checks:
         checks.write(
-            "\n\n# Lesson 4: thanks.\n"
-            'check_thanks = Route("", "/thanks", "Thank you")\n'
+            f"\n\n# Lesson {number}: thanks.\n"
+            f'check_{THANKS} = Route("", "/{THANKS}", "Thank you")\n'
         )
 
 
-def declare(project, before, line):
+def declare(project, after, line):
+    """Put `line` into checks.py below the line that contains `after`."""
     path = project / "notebooks" / "checks.py"
     text = path.read_text(encoding="utf-8")
-    at = text.index("\n", text.index(before)) + 1
+    at = text.index("\n", text.index(after)) + 1
     path.write_text(text[:at] + line + "\n" + text[at:], encoding="utf-8")
 
 
 def cells(project, lesson):
-    return json.loads((project / "notebooks" / lesson).read_text(encoding="utf-8"))[
-        "cells"
-    ]
+    path = project / "notebooks" / lesson
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
 
 def files(project):
-    return {
-        p: p.read_bytes()
-        for p in sorted((project / "notebooks").glob("*"))
-        if p.is_file()
-    }
+    found = sorted((project / "notebooks").glob("*"))
+    return {path: path.read_bytes() for path in found if path.is_file()}
 
 
 @pytest.fixture(scope="module")
 def authored(tmp_path_factory):
-    """The scratch copy after the maintainer's cells and `make lessons`; what
-    it said, and what else it said needs a word."""
+    """The scratch copy (a git clone, as a maintainer's is) after the
+    maintainer's cells and `make lessons`; what it said, and what else needs a
+    word."""
     project = scratch_copy(tmp_path_factory.mktemp("maintainer"))
-    git(project, "init", "-q")  # a clone, as published
+    git(project, "init", "-q")
     git(project, "add", ".")
     git(project, "commit", "-qm", "published")
     add_night(project)
-    add_lesson_4(project)
+    add_lesson(project)
     said = []
     todo = author.author(project, said.append)
     return project, said, todo
 
 
+def new_cells(project):
+    """The ids of lesson 2's new cells, and of the new lesson's cells."""
+    published = [cell.id for cell in nbformat.read(SECOND.path, 4).cells]
+    ids = [cell["id"] for cell in cells(project, SECOND.path.name)]
+    return [i for i in ids if i not in published], [
+        cell["id"] for cell in cells(project, NEW)
+    ]
+
+
 @pytest.mark.lessons
 def test_new_cells_get_new_ids_of_their_lesson_and_checks_py_names_them(authored):
-    project, said, _ = authored
-    ids = [cell["id"] for cell in cells(project, "02_good_evening.ipynb")]
-    published = [
-        cell.id
-        for cell in nbformat.read(ROOT / "notebooks/02_good_evening.ipynb", 4).cells
-    ]
-    new = [i for i in ids if i not in published]
-    assert new == ["02-25", "02-26", "02-27", "02-28", "02-29"]  # after 02-24, the last
-    assert [cell["id"] for cell in cells(project, "04_thanks.ipynb")] == [
-        f"04-{n:02d}" for n in range(10)
-    ]
+    project, _, _ = authored
+    cells_now = nbformat.read(SECOND.path, 4).cells
+    numbers = [int(re.match(r"\d+-(\d+)", cell.id)[1]) for cell in cells_now]
+    after = max(numbers) + 1  # the number after the last of lesson 2
+    second, lesson = new_cells(project)
+    assert second == [f"02-{n:02d}" for n in range(after, after + 5)]
+    assert lesson == [f"{NEW[:2]}-{n:02d}" for n in range(10)]
     checks = (project / "notebooks" / "checks.py").read_text(encoding="utf-8")
-    assert 'check_night = Route("02-26", "/night", "Good night")' in checks
-    assert 'check_thanks = Route("04-05", "/thanks", "Thank you")' in checks
+    assert f'check_{NIGHT} = Route("{second[1]}", "/{NIGHT}", "Good night")' in checks
+    assert f'check_{THANKS} = Route("{lesson[5]}", "/{THANKS}", "Thank you")' in checks
 
 
 @pytest.mark.lessons
 def test_new_exercises_keep_their_code_as_starter_and_show_not_attempted(authored):
     project, _, _ = authored
-    night = {cell["id"]: cell for cell in cells(project, "02_good_evening.ipynb")}
-    assert "".join(night["02-26"]["metadata"]["starter"]) == NIGHT_STARTER
-    assert "".join(night["02-26"]["source"]) == NIGHT_STARTER
-    shown = "".join("".join(out["text"]) for out in night["02-27"]["outputs"])
-    assert shown.startswith("Not attempted: add a route for /night to practice")
-    thanks = {cell["id"]: cell for cell in cells(project, "04_thanks.ipynb")}
-    assert "".join(thanks["04-03"]["outputs"][0]["text"]) == "Hello world\n"
-    assert (
-        "metadata" in thanks["04-05"] and "execution" not in thanks["04-05"]["metadata"]
-    )
+    (_, exercise, check, *_), lesson = new_cells(project)
+    night = {cell["id"]: cell for cell in cells(project, SECOND.path.name)}
+    assert "".join(night[exercise]["metadata"]["starter"]) == NIGHT_STARTER
+    assert "".join(night[exercise]["source"]) == NIGHT_STARTER
+    shown = "".join("".join(out["text"]) for out in night[check]["outputs"])
+    assert shown.startswith(f"Not attempted: add a route for /{NIGHT} to practice")
+    thanks = {cell["id"]: cell for cell in cells(project, NEW)}
+    assert "".join(thanks[lesson[3]]["outputs"][0]["text"]) == "Hello world\n"
+    assert "execution" not in thanks[lesson[5]]["metadata"]
 
 
 @pytest.mark.lessons
 def test_it_says_what_else_needs_a_word(authored):
     _, _, todo = authored
-    assert todo == [
-        "README.md: no line for lesson 4 (04_thanks.ipynb) in its list of lessons"
-        " (a link to notebooks/04_thanks.ipynb)",
-        ".site/index.md: no line for lesson 4 (04_thanks.ipynb) in its list of"
-        " lessons (a link to notebooks/04_thanks.ipynb)",
-        "02_good_evening.ipynb says 'last lesson', and 04_thanks.ipynb is new: say"
-        " which lesson",
-        "03_run_the_server.ipynb: its first Markdown cell (the navigation line) does"
-        " not link to 04_thanks.ipynb",
-        "03_run_the_server.ipynb: its last Markdown cell (the navigation line) does"
-        " not link to 04_thanks.ipynb",
-        "04_thanks.ipynb: no picture from notebooks/images/ (with alt text)",
+    listed = f"no line for lesson {LAST.number + 1} ({NEW}) in its list of lessons"
+    navigation = "Markdown cell (the navigation line) does not link to"
+    expected = [
+        f"README.md: {listed} (a link to notebooks/{NEW})",
+        f".site/index.md: {listed} (a link to notebooks/{NEW})",
+        f"{LAST.path.name}: its first {navigation} {NEW}",
+        f"{LAST.path.name}: its last {navigation} {NEW}",
+        f"{NEW}: no picture from notebooks/images/ (with alt text)",
     ]
+    assert [line for line in expected if line not in todo] == []
+    assert [line for line in todo if NIGHT in line or "ruff" in line] == []
+    says_last = [
+        lesson.path.name
+        for lesson in COURSE
+        if re.search(r"\b(last|final) lesson\b", "".join(markdown_cells(lesson.path)))
+    ]
+    assert says_last == [line.split()[0] for line in todo if " says " in line]
 
 
 @pytest.mark.lessons
@@ -228,7 +246,10 @@ def test_run_again_it_changes_nothing(authored):
     said = []
     author.author(project, said.append)
     assert files(project) == before
-    assert said == ["Running the lessons in order, each in a fresh kernel: 4 lessons."]
+    lessons = len(COURSE) + 1
+    assert said == [
+        f"Running the lessons in order, each in a fresh kernel: {lessons} lessons."
+    ]
 
 
 @pytest.mark.lessons
@@ -252,7 +273,7 @@ def test_the_new_exercises_checks_and_mistakes_pass_in_the_copy(authored):
         timeout=PYTEST_SECONDS,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    for row in ["night: check before the exercise", "thanks: a missing colon"]:
+    for row in [f"{NIGHT}: check before the exercise", f"{THANKS}: a missing colon"]:
         assert f"[{row}] PASSED" in result.stdout
 
 
