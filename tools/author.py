@@ -111,7 +111,7 @@ def refuse_answers(notebooks, published):
     """Stop if a published exercise cell (in the last commit; without git, any
     with a starter) is not the starter its metadata keeps."""
     answered = [
-        f"{path.name}, cell {cell.get('id')}"
+        (path, f"{path.name}, cell {cell.get('id')}")
         for path, notebook in notebooks.items()
         for cell in notebook.cells
         if "exercise" in tags(cell)
@@ -120,11 +120,12 @@ def refuse_answers(notebooks, published):
         and cell.source.split() != starter(cell).split()
     ]
     if answered:
+        lesson = int(answered[0][0].name[:2])
         raise Stop(
-            f"{'; '.join(answered)}: the exercise cell is not the starter its"
-            " metadata keeps (an answer, or a changed starter). Put the starter"
-            " back (make reset LESSON=N), or, to change the starter, delete the"
-            ' cell\'s "starter" metadata too; then run make lessons again.'
+            f"{'; '.join(cell for _, cell in answered)}: the exercise cell is not the"
+            " starter its metadata keeps (an answer, or a changed starter). Put the"
+            f" starter back (make reset LESSON={lesson}), or, to change the starter,"
+            ' delete the cell\'s "starter" metadata too; then run make lessons again.'
         )
 
 
