@@ -39,7 +39,8 @@ def scratch_copy(destination):
     ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
     for name in COPIED:
         shutil.copytree(ROOT / name, destination / name, ignore=ignore)
-    for name in sorted({*FILES, *PROJECT_FILES}):
+    for name in sorted({*FILES, *PROJECT_FILES}):  # such as requirements/dev.in
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, destination / name)
     return destination
 
