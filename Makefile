@@ -27,7 +27,7 @@ LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
 # defaults: each other setting tried broke kernel connections.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint bench audit site lock upgrade clean progress update reset
+.PHONY: lab test lint lessons bench audit site lock upgrade clean progress update reset
 
 # uv, from its wheel on PyPI, hash-checked, by $(PYTHON)'s pip, into .uv/.
 $(UV): requirements/uv.txt
@@ -86,6 +86,10 @@ test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
 lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# After writing an exercise's cells or a lesson: ids, starters, a clean run in order, saved (tools/author.py).
+lessons: $(BIN)/.installed-dev  ## give new cells their ids and starters, run every lesson in order, save
+	$(BIN)/python tools/author.py
 
 # The learner's copy (lessons.py; on Windows: python lessons.py progress, ...).
 # On a JupyterHub (its terminals have JUPYTERHUB_SERVICE_PREFIX), the image's
