@@ -4,6 +4,8 @@
     python lessons.py update       bring in the newest lessons, keeping your work
     python lessons.py reset        put the published lessons back (keeps a copy first)
     python lessons.py reset 2      the same for lesson 2 only
+    python lessons.py class FOLDER...   a teacher's table of every learner's
+                                   exercises, each run as that learner (as root)
 
 `make progress`, `make update` and `make reset LESSON=2` run these for you. Run
 them with the project's Python (.venv), from the project folder. `update` and
@@ -581,6 +583,10 @@ def main(argv):
         if command == "reset" and len(rest) <= 1:
             reset(lesson=rest[0] if rest else None)
             return 0
+        if command == "class" and rest:  # the teacher's: teaching/classroom.py
+            from teaching import classroom
+
+            return classroom.main(rest)
         if command == "ready" and rest[:1] in (["test"], ["update"], ["reset"]):
             sentence = not_ready(*rest)
             if sentence:
