@@ -42,7 +42,7 @@ LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint bench audit site lock upgrade clean progress update reset
+.PHONY: lab test lint bench audit site instructor-notes lock upgrade clean progress update reset
 
 # uv from PyPI: its wheel carries the program. Installed by the pip of
 # $(PYTHON), hash-checked, into .uv/ only.
@@ -139,6 +139,9 @@ audit: $(BIN)/.installed-dev  ## known vulnerabilities in every locked package
 
 site: $(BIN)/.installed-dev  ## the lessons, a landing page and the README as a static website, in _site/
 	$(BIN)/python .site/build.py _site
+
+instructor-notes: $(BIN)/.installed-dev  ## teaching/instructor-notes.md, from the lessons and the mistakes table
+	$(BIN)/python tools/instructor_notes.py
 
 # The locks, for every supported Python and platform at once (--universal,
 # markers where versions differ), with every file's hash. uv keeps each

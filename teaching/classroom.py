@@ -176,18 +176,34 @@ def run_learner(folder, base, index, cell_seconds, learner_seconds):
         start_new_session=True,  # its own group, to stop as one
         **as_user(entry),
     )
+    RUNNING.add(process)
     try:
         out, err = process.communicate(timeout=learner_seconds + GRACE_SECONDS)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # not reaped yet: still ours
+        kill(process)
         process.communicate()
         return not_run(name, f"stopped after {learner_seconds:g} s (out of time)")
+    finally:
+        RUNNING.discard(process)
     try:
         results = json.loads(out.decode().splitlines()[-1])
     except (ValueError, IndexError):
         last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         return not_run(name, f"the run failed: {last[:120]}")
     return row(name, *cells_and_notes(results))
+
+
+RUNNING = set()  # the learners' runs going on now
+
+
+def kill(process):
+    """Kill a learner's runner and its process group (its own session). Only
+    before it is reaped (by the thread that started it): until then its
+    process id cannot be anyone else's."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def cells_and_notes(results):
@@ -266,7 +282,8 @@ def run_class(folders, jobs, cell_seconds, learner_seconds, say=print):
             path.chmod(0o755 if path.is_dir() else 0o644)
         check_python(folders)
         rows = [None] * len(folders)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             running = {
                 pool.submit(
                     run_learner, folder, base, index, cell_seconds, learner_seconds
@@ -279,6 +296,12 @@ def run_class(folders, jobs, cell_seconds, learner_seconds, say=print):
                     f"[{done}/{len(folders)}] {row.learner}: {row.correct} of"
                     f" {len(COLUMNS)} correct ({row.seconds:.1f} s)"
                 )
+        except BaseException:  # such as Ctrl-C: stop every learner's run first
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(RUNNING):
+                kill(process)
+            raise
+        pool.shutdown()
         return rows
     finally:
         shutil.rmtree(base, ignore_errors=True)
