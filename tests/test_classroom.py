@@ -150,7 +150,21 @@ def class_run():
             cwd="/",
         )
         after = [snapshot(folder) for folder in folders]
+        # A teacher who is no root, cat, cannot read ann's or bob's folders.
+        as_cat = subprocess.run(
+            [str(python), str(ROOT / "lessons.py"), "class", "--csv"]
+            + [str(folder) for folder in folders[:2]],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd="/",
+            env={"HOME": cat.pw_dir, "PATH": "/usr/bin:/bin"},
+            user=cat.pw_uid,
+            group=cat.pw_gid,
+            extra_groups=[],
+        )
         yield {
+            "as cat": list(csv.reader(io.StringIO(as_cat.stdout))),
             "result": result,
             "rows": list(csv.reader(io.StringIO(result.stdout))),
             "names": names,
@@ -158,6 +172,7 @@ def class_run():
             "unchanged": [a == b for a, b in zip(before, after, strict=True)],
             "marks": marks.read_text(),
             "ann's folder": folders[0],
+            "folders": folders,
         }
 
 
@@ -217,6 +232,12 @@ def test_a_folder_with_no_lessons_says_so(class_run):
         "0 of 5",
         "no lessons here (no notebooks/ folder)",
     ]
+
+
+def test_a_folder_the_teacher_cannot_read_says_so(class_run):
+    ann, bob = (str(folder) for folder in class_run["folders"][:2])
+    unreadable = ["Not run"] * 5 + ["0 of 5", "the teacher cannot read this folder"]
+    assert class_run["as cat"][1:3] == [[ann, *unreadable], [bob, *unreadable]]
 
 
 def test_the_totals_count_each_exercise(class_run):
