@@ -95,11 +95,13 @@ async def run_lessons(folder, project, cell_seconds, deadline, results):
         client = lessons.lesson_client(notebook, project, cell_seconds, local=True)
         try:
             await asyncio.wait_for(lessons.run_all(client, project), remaining)
-        except asyncio.TimeoutError:
-            results[name] = {"not run": "out of time"}
-            continue
-        except Exception as error:  # the kernel died, say
-            results[name] = {"not run": f"run failed ({type(error).__name__})"}
+        except Exception as error:  # out of time, or the kernel died
+            # (nbclient turns the cancelling of a cell by wait_for into its
+            # DeadKernelError: the clock tells the two apart)
+            late = isinstance(error, asyncio.TimeoutError)
+            late = late or time.monotonic() >= deadline
+            why = "out of time" if late else f"run failed ({type(error).__name__})"
+            results[name] = {"not run": why}
             continue
         lines, errors = lessons.verdicts(notebook, name[:2], cell_seconds)
         ids = [c.get("id") for c in notebook.cells if "check" in lessons.tags(c)]

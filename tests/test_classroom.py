@@ -31,6 +31,12 @@ CELL_SECONDS = 10  # bob's cell that never ends is stopped after this
 LEARNER_SECONDS = 120
 EXERCISES = ["1.1", "2.1", "2.2", "3.1", "3.2"]
 HANGS = "import time\n\nwhile True:\n    time.sleep(0.1)\n"
+# A cell the stop button cannot stop: it catches the interrupt and goes on.
+STUBBORN = (
+    "import time\n\nwhile True:\n    try:\n        time.sleep(0.1)\n"
+    "    except KeyboardInterrupt:\n        pass\n"
+)
+DAN_SECONDS = 15  # dan's whole run, stopped by then
 FAKE_CHECK = 'print("Correct: trust me")'
 
 pytestmark = [
@@ -90,8 +96,8 @@ def class_run():
     python = learners.shared_venv(shared / "venv", ROOT / "requirements.txt")
     marks = shared / "marks.txt"  # the teacher's: every user reads, none writes
     marks.write_text("the teacher's marks\n")
-    names = [learners.unique(name) for name in ("ann", "bob", "cat")]
-    with learners.system_users(*names) as (ann, bob, cat):
+    names = [learners.unique(name) for name in ("ann", "bob", "cat", "dan")]
+    with learners.system_users(*names) as (ann, bob, cat, dan):
         ann_s = f"{ann.pw_dir}/first-web-server/notebooks/01_hello_world.ipynb"
         folders = [
             make_copy(
@@ -150,6 +156,19 @@ def class_run():
             cwd="/",
         )
         after = [snapshot(folder) for folder in folders]
+        # dan's first cell cannot be stopped: his run is, at its deadline.
+        stubborn = make_copy(
+            dan, {"01_hello_world": answered("01_hello_world", {1: STUBBORN})}
+        )
+        dans_run = subprocess.run(
+            [str(python), str(ROOT / "lessons.py"), "class", "--csv"]
+            + ["--cell-seconds", "2", "--learner-seconds", str(DAN_SECONDS)]
+            + [str(stubborn)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd="/",
+        )
         # A teacher who is no root, cat, cannot read ann's or bob's folders.
         as_cat = subprocess.run(
             [str(python), str(ROOT / "lessons.py"), "class", "--csv"]
@@ -164,6 +183,7 @@ def class_run():
             extra_groups=[],
         )
         yield {
+            "dan": list(csv.reader(io.StringIO(dans_run.stdout))),
             "as cat": list(csv.reader(io.StringIO(as_cat.stdout))),
             "result": result,
             "rows": list(csv.reader(io.StringIO(result.stdout))),
@@ -224,6 +244,13 @@ def test_an_answer_that_reaches_for_others_files_fails_as_for_that_learner(
         " lesson 2: exercise 2's cell raised PermissionError",
     ]
     assert class_run["marks"] == "the teacher's marks\n"
+
+
+def test_a_learners_run_is_stopped_at_its_deadline(class_run):
+    """dan's first cell catches every interrupt: the run ends at its deadline,
+    and every lesson it did not finish says so."""
+    name = class_run["names"][3]
+    assert class_run["dan"][1] == [name, *["Out of time"] * 5, "0 of 5", ""]
 
 
 def test_a_folder_with_no_lessons_says_so(class_run):
