@@ -75,7 +75,7 @@ def within(seconds, quiet_bound, before=1.0):
 
 
 # The markers of the slow tests, slowest first (pyproject.toml describes them).
-SLOWEST_FIRST = ["browser", "mistakes", "learner_copy", "lessons"]
+SLOWEST_FIRST = ["browser", "learners", "mistakes", "learner_copy", "lessons"]
 
 
 def pytest_configure(config):

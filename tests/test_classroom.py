@@ -44,6 +44,7 @@ pytestmark = [
         learners.missing_reason() is not None,
         reason=f"learners as system users: {learners.missing_reason()}",
     ),
+    pytest.mark.learners,
     pytest.mark.timeout(600),  # the users, a venv, three learners' lessons
 ]
 
