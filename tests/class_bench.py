@@ -12,7 +12,6 @@ busy when you quote it: the load average is printed.
 """
 
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -42,10 +41,6 @@ def solved_copy(user):
 
 
 def timed(python, folders):
-    """Run the class command on `folders`: its wall-clock seconds, and the CPU
-    seconds it and every process under it used (which other people's work on
-    the machine does not change as much)."""
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = subprocess.run(
         [str(python), str(ROOT / "lessons.py"), "class", "--csv", *map(str, folders)],
@@ -54,15 +49,13 @@ def timed(python, folders):
         timeout=3600,
     )
     seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
     rows = result.stdout.splitlines()[1:-1]
     if result.returncode or len(rows) != len(folders):
         sys.exit(f"the class command failed:\n{result.stdout}\n{result.stderr}")
     wrong = [row for row in rows if "5 of 5" not in row]
     if wrong:
         sys.exit("not every learner got 5 of 5:\n" + "\n".join(wrong))
-    return seconds, cpu
+    return seconds
 
 
 def main():
@@ -78,17 +71,12 @@ def main():
         with learners.system_users(*names) as users:
             folders = [solved_copy(user) for user in users]
             print(f"load average before: {os.getloadavg()}", flush=True)
-            one, cpu = timed(python, folders[:1])
-            print(f"one learner: {one:.1f} s ({cpu:.1f} CPU-s)", flush=True)
-            everyone, cpus = timed(python, folders)
-            print(
-                f"{count} learners, {cores} at a time: {everyone:.1f} s"
-                f" ({cpus:.1f} CPU-s, {cpus / count:.1f} a learner)",
-                flush=True,
-            )
-            again, cpu = timed(python, folders[:1])
-            print(f"one learner again: {again:.1f} s ({cpu:.1f} CPU-s)", flush=True)
-            one = [one, again]
+            one = [timed(python, folders[:1])]
+            print(f"one learner: {one[0]:.1f} s", flush=True)
+            everyone = timed(python, folders)
+            print(f"{count} learners, {cores} at a time: {everyone:.1f} s", flush=True)
+            one.append(timed(python, folders[:1]))
+            print(f"one learner again: {one[1]:.1f} s", flush=True)
             print(f"load average after: {os.getloadavg()}")
         single = statistics.mean(one)
         goal = 1.2 * single * count / cores
