@@ -14,6 +14,7 @@ stderr. What runs as each learner is teaching/as_learner.py.
 
 import argparse
 import csv
+import functools
 import json
 import os
 import pwd
@@ -64,6 +65,7 @@ class Row(NamedTuple):
         return self.cells.count("Correct")
 
 
+@functools.cache
 def columns(root=ROOT):
     """A column per exercise, in the lessons' order: each exercise and the
     check cell that follows it (the lessons pair them in order)."""
@@ -150,7 +152,7 @@ def run_learner(folder, base, index, cell_seconds, learner_seconds):
         return Row(name, cells, list(notes), time.monotonic() - started)
 
     def not_run(name, why):  # the whole row: why, in the notes
-        return row(name, ["Not run"] * len(COLUMNS), [why])
+        return row(name, ["Not run"] * len(columns()), [why])
 
     try:
         name, entry = owner(folder)
@@ -209,7 +211,7 @@ def kill(process):
 def cells_and_notes(results):
     """A row's cells and notes from what as_learner.py printed."""
     cells, notes = [], []
-    for column in COLUMNS:
+    for column in columns():
         lesson = results.get(column.lesson.path.name, {"not run": "no result"})
         if "not run" in lesson:
             why = lesson["not run"]
@@ -218,7 +220,7 @@ def cells_and_notes(results):
         line = lesson["checks"].get(column.check) or ""
         label = next((LABEL[key] for key in LABEL if line.startswith(key)), None)
         cells.append(label or "No verdict")
-    for column in COLUMNS:
+    for column in columns():
         if column.number == 1:
             lesson = results.get(column.lesson.path.name, {})
             for error in lesson.get("errors", []):
@@ -294,7 +296,7 @@ def run_class(folders, jobs, cell_seconds, learner_seconds, say=print):
                 row = rows[running[future]] = future.result()
                 say(
                     f"[{done}/{len(folders)}] {row.learner}: {row.correct} of"
-                    f" {len(COLUMNS)} correct ({row.seconds:.1f} s)"
+                    f" {len(columns())} correct ({row.seconds:.1f} s)"
                 )
         except BaseException:  # such as Ctrl-C: stop every learner's run first
             pool.shutdown(wait=False, cancel_futures=True)
@@ -307,6 +309,10 @@ def run_class(folders, jobs, cell_seconds, learner_seconds, say=print):
         shutil.rmtree(base, ignore_errors=True)
 
 
+class Stop(Exception):
+    """Nothing can run; the message says what to do, in one line."""
+
+
 def check_python(folders):
     """Stop with one sentence if the first learner to run cannot run this Python."""
     for folder in folders:
@@ -317,7 +323,7 @@ def check_python(folders):
         if why_not(Path(folder), entry) is None:
             problem = can_run(entry)
             if problem:
-                raise lessons.Problem(
+                raise Stop(
                     f"{name} cannot run {sys.executable} ({problem}): run this"
                     " command with a Python every learner can read and that has"
                     " the lessons' packages (on a hub, the image's; see"
@@ -329,22 +335,22 @@ def check_python(folders):
 def table(rows):
     """The class table as lists of strings: a header, a row per learner, the
     totals per exercise."""
-    header = ["Learner", *map(str, COLUMNS), "Correct", "Notes"]
+    header = ["Learner", *map(str, columns()), "Correct", "Notes"]
     body = [
         [
             row.learner,
             *row.cells,
-            f"{row.correct} of {len(COLUMNS)}",
+            f"{row.correct} of {len(columns())}",
             "; ".join(row.notes),
         ]
         for row in rows
     ]
     totals = [
         f"{sum(row.cells[i] == 'Correct' for row in rows)} of {len(rows)}"
-        for i in range(len(COLUMNS))
+        for i in range(len(columns()))
     ]
     everything = sum(row.correct for row in rows)
-    footer = ["Correct", *totals, f"{everything} of {len(COLUMNS) * len(rows)}", ""]
+    footer = ["Correct", *totals, f"{everything} of {len(columns()) * len(rows)}", ""]
     return [header, *body, footer]
 
 
@@ -352,7 +358,7 @@ def legend():
     return [
         f"{column}: lesson {column.lesson.number} ({column.lesson.title}),"
         f" exercise {column.number}"
-        for column in COLUMNS
+        for column in columns()
     ]
 
 
@@ -361,6 +367,10 @@ def show(lines):
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     padded = [map(str.ljust, line, widths) for line in lines]
     return "\n".join("  ".join(line).rstrip() for line in padded)
+
+
+def whose(count):
+    return "learner's" if count == 1 else "learners'"
 
 
 def main(argv):
@@ -377,19 +387,35 @@ def main(argv):
     parser.add_argument("--cell-seconds", type=float, default=CELL_SECONDS)
     parser.add_argument("--learner-seconds", type=float, default=LEARNER_SECONDS)
     options = parser.parse_args(argv)
+    try:
+        import nbclient  # noqa: F401 (what each learner's run needs)
+        import nbformat  # noqa: F401
+    except ImportError as error:
+        print(
+            f"{sys.executable} lacks the lessons' packages ({error}): run this"
+            " command with a Python that has requirements.txt installed and that"
+            " every learner can read (on a hub, the image's).",
+            file=sys.stderr,
+        )
+        return 1
     print(
-        f"Running {len(options.folders)} learners' lessons, each as its owner,"
+        f"Running {len(options.folders)} {whose(len(options.folders))} lessons,"
+        " each as its owner,"
         f" {options.jobs} at a time (a cell is stopped after"
         f" {options.cell_seconds:g} s, a learner after {options.learner_seconds:g} s).",
         file=sys.stderr,
     )
-    rows = run_class(
-        options.folders,
-        options.jobs,
-        options.cell_seconds,
-        options.learner_seconds,
-        say=lambda line: print(line, file=sys.stderr, flush=True),
-    )
+    try:
+        rows = run_class(
+            options.folders,
+            options.jobs,
+            options.cell_seconds,
+            options.learner_seconds,
+            say=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except Stop as stop:
+        print(stop, file=sys.stderr)
+        return 1
     if options.csv:
         csv.writer(sys.stdout, lineterminator="\n").writerows(table(rows))
     else:
@@ -397,6 +423,3 @@ def main(argv):
         print()
         print("\n".join(legend()))
     return 0
-
-
-COLUMNS = columns()
