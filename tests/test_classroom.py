@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,14 @@ def snapshot(folder):
 @pytest.fixture(scope="module")
 def class_run():
     shared = learners.shared_folder("class-test-")
+    try:
+        yield from classroom_story(shared)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)  # the venv: 200 MB
+
+
+def classroom_story(shared):
+    """The users, their copies, and what the command made of them."""
     python = learners.shared_venv(shared / "venv", ROOT / "requirements.txt")
     marks = shared / "marks.txt"  # the teacher's: every user reads, none writes
     marks.write_text("the teacher's marks\n")
