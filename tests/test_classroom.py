@@ -41,10 +41,6 @@ DAN_SECONDS = 15  # dan's whole run, stopped by then
 FAKE_CHECK = 'print("Correct: trust me")'
 
 pytestmark = [
-    pytest.mark.skipif(
-        learners.missing_reason() is not None,
-        reason=f"learners as system users: {learners.missing_reason()}",
-    ),
     pytest.mark.learners,
     pytest.mark.timeout(600),  # the users, a venv, three learners' lessons
 ]
@@ -94,6 +90,8 @@ def snapshot(folder):
 
 @pytest.fixture(scope="module")
 def class_run():
+    if learners.missing_reason():
+        pytest.skip(f"learners as system users: {learners.missing_reason()}")
     shared = learners.shared_folder("class-test-")
     try:
         yield from classroom_story(shared)
@@ -335,3 +333,27 @@ def test_the_table_as_text_lines_up_with_a_legend():
         "Correct  1 of 2   1 of 2   1 of 2   1 of 2   1 of 2    5 of 10",
     ]
     assert classroom.legend()[0] == "1.1: lesson 1 (Hello world), exercise 1"
+
+
+def test_the_published_checks_replace_the_learners():
+    """A check cell the learner deleted comes back after its exercise; a cell
+    they tagged check counts for nothing; an edited check is the published one."""
+    from teaching import as_learner
+
+    published = nbformat.read(LESSON["02_good_evening"], as_version=4)
+    mine = nbformat.read(LESSON["02_good_evening"], as_version=4)
+    checks = [cell.id for cell in published.cells if has_tag(cell, "check")]
+    mine.cells = [cell for cell in mine.cells if cell.id != checks[0]]
+    second = next(cell for cell in mine.cells if cell.id == checks[1])
+    second.source = FAKE_CHECK
+    mine.cells.append(
+        nbformat.v4.new_code_cell(FAKE_CHECK, metadata={"tags": ["check"]})
+    )
+    fixed = as_learner.with_published_checks(mine, published)
+    ids = [cell.get("id") for cell in fixed.cells]
+    exercises = [cell.id for cell in published.cells if has_tag(cell, "exercise")]
+    assert ids.index(checks[0]) == ids.index(exercises[0]) + 1
+    assert [cell.get("id") for cell in fixed.cells if has_tag(cell, "check")] == checks
+    assert [cell.source for cell in fixed.cells if has_tag(cell, "check")] == [
+        cell.source for cell in published.cells if has_tag(cell, "check")
+    ]
