@@ -27,7 +27,7 @@ LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
 # defaults: each other setting tried broke kernel connections.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint lessons bench audit site lock upgrade clean progress update reset
+.PHONY: lab test lint lessons bench audit site instructor-notes lock upgrade clean progress update reset
 
 # uv, from its wheel on PyPI, hash-checked, by $(PYTHON)'s pip, into .uv/.
 $(UV): requirements/uv.txt
@@ -128,6 +128,9 @@ audit: $(BIN)/.installed-dev  ## known vulnerabilities in every locked package
 
 site: $(BIN)/.installed-dev  ## the lessons, a landing page and the README as a static website, in _site/
 	$(BIN)/python .site/build.py _site
+
+instructor-notes: $(BIN)/.installed-dev  ## teaching/instructor-notes.md, from the lessons and the mistakes table
+	$(BIN)/python tools/instructor_notes.py
 
 # A lock: every Python and platform at once (--universal), with hashes. uv
 # keeps the versions already in the lock unless the .in needs others, so an

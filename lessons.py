@@ -4,6 +4,8 @@
     python lessons.py update       bring in the newest lessons, keeping your work
     python lessons.py reset        put the published lessons back (keeps a copy first)
     python lessons.py reset 2      the same for lesson 2 only
+    python lessons.py class FOLDER...   a teacher's table of every learner's
+                                   exercises, each run as that learner (as root)
 
 `make progress`, `make update` and `make reset LESSON=2` run these for you. Run
 them with the project's Python (.venv), from the project folder. `update` and
@@ -125,12 +127,25 @@ def kernel_env(project, **more):
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths)), **more}
 
 
-def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, **more):
+def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, local=False, **more):
     """An nbclient client that runs `notebook` as JupyterLab does: the python3
     kernel, in `project`/notebooks; a cell still running after `cell_seconds`
     is interrupted, as the stop button does, and the run goes on after errors
-    (`more` changes any of that, such as allow_errors=False)."""
+    (`more` changes any of that, such as allow_errors=False). `local`: over
+    local (ipc) sockets of its own, in `project`, so that kernels started side
+    by side (the class table's learners, the tests) never take the same port
+    (not on Windows)."""
     from nbclient import NotebookClient
+
+    if local:
+        from jupyter_client.manager import AsyncKernelManager
+
+        more.setdefault(
+            "km",
+            AsyncKernelManager(
+                kernel_name="python3", transport="ipc", ip=str(project / "kernel")
+            ),
+        )
 
     settings = {
         "timeout": cell_seconds,
@@ -143,17 +158,22 @@ def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, **more):
     return NotebookClient(notebook, **{**settings, **more})
 
 
+async def run_notebook(notebook, project, cell_seconds=CELL_SECONDS, local=False):
+    """Restart & Run All `notebook` in a new kernel, going on after errors; it
+    keeps what each cell printed. `import server` finds `project`'s."""
+    client = lesson_client(notebook, project, cell_seconds, local)
+    # The kernel's own log (such as its warning about TCP) would only be noise.
+    env = kernel_env(project)
+    await client.async_execute(env=env, stderr=subprocess.DEVNULL)
+    return notebook
+
+
 def run_lesson(path, project, cell_seconds=CELL_SECONDS):
-    """Restart & Run All the lesson at `path`, going on after errors; the
-    notebook, with what each cell printed. `import server` finds `project`'s."""
+    """Restart & Run All the lesson at `path` (run_notebook); the notebook."""
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
-    client = lesson_client(notebook, project, cell_seconds)
-    # The kernel's own log (such as its warning about TCP) would only be noise.
-    env = kernel_env(project)
-    asyncio.run(client.async_execute(env=env, stderr=subprocess.DEVNULL))
-    return notebook
+    return asyncio.run(run_notebook(notebook, project, cell_seconds))
 
 
 def verdicts(notebook, number, cell_seconds):
@@ -510,6 +530,10 @@ def main(argv):
         if command == "reset" and len(rest) <= 1:
             reset(lesson=rest[0] if rest else None)
             return 0
+        if command == "class" and rest:  # the teacher's: teaching/classroom.py
+            from teaching import classroom
+
+            return classroom.main(rest)
     except Problem as problem:
         print(problem)
         return 1

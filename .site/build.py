@@ -80,6 +80,17 @@ def stage(source):
         encoding="utf-8",
     )
     shutil.copy2(ROOT / "README.md", source / "README.md")
+    # The teacher's instructor notes, when there are some: a page of their own,
+    # in no navigation (an orphan, which Sphinx builds without a warning) and
+    # not in the search.
+    notes = ROOT / "teaching" / "instructor-notes.md"
+    if notes.exists():
+        (source / "teaching").mkdir()
+        (source / "teaching" / notes.name).write_text(
+            "---\norphan: true\nnosearch: true\n---\n\n"
+            + notes.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
     # The README links to `LICENSE`, which becomes this page.
     license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     (source / "LICENSE.md").write_text(

@@ -29,6 +29,7 @@ include_patterns = [
     "CONTRIBUTING.md",
     "MEASUREMENTS.md",
     "LICENSE.md",
+    "teaching/instructor-notes.md",
     f"notebooks/{course.GLOB}",
 ]
 # The committed notebooks, outputs and all: never executed again here.

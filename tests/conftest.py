@@ -14,7 +14,7 @@ from tools import guard
 # The markers of the slow tests, slowest first (pyproject.toml describes them):
 # each of their tests is marked `slow` too, so that the quick loop is
 # pytest -m "not slow".
-SLOWEST_FIRST = ["browser", "mistakes", "learner_copy", "lessons"]
+SLOWEST_FIRST = ["browser", "learners", "mistakes", "learner_copy", "lessons"]
 
 
 def pytest_configure(config):

@@ -81,7 +81,9 @@ def shared_folder(prefix):
 
 def shared_venv(folder, *locks):
     """A virtual environment at `folder` (inside a shared_folder), from
-    Debian's Python, holding exactly the hashed `locks` (paths); its python."""
+    Debian's Python, holding exactly the hashed `locks` (paths); its python.
+    Compiled to bytecode, as a hub image's Python is: users cannot write
+    __pycache__ here, and without it every start compiles every import."""
     subprocess.run(
         [str(UV), "venv", "--quiet", "--python", str(SYSTEM_PYTHON), str(folder)],
         check=True,
@@ -91,7 +93,8 @@ def shared_venv(folder, *locks):
     python = folder / "bin" / "python"
     subprocess.run(
         [str(UV), "pip", "sync", "--quiet", "--python", str(python)]
-        + ["--require-hashes", "--link-mode", "copy", *map(str, locks)],
+        + ["--require-hashes", "--link-mode", "copy", "--compile-bytecode"]
+        + list(map(str, locks)),
         check=True,
         capture_output=True,
         timeout=300,

@@ -1,28 +1,10 @@
-"""The lessons' runner as the tests use it: lessons.py's own (the client and
-the kernel's environment `make progress` runs the lessons with), plus local
-sockets, so that kernels started side by side never take the same port, and
-a step of the test's own in the same kernel after the last cell."""
+"""The lessons' runner as the tests use it: lessons.py's own client (as
+`make progress` and the class table run the lessons), with a step of the
+test's own in the same kernel after the last cell."""
 
 import subprocess
 
-from lessons import CELL_SECONDS, kernel_env
-from lessons import lesson_client as progress_client
-
-
-def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, local=False, **more):
-    """lessons.lesson_client: `notebook` run as JupyterLab and `make progress`
-    run it (`more` changes that, such as allow_errors=False). `local`: over
-    local (ipc) sockets of its own, in `project` (not on Windows)."""
-    if local:
-        from jupyter_client.manager import AsyncKernelManager
-
-        more.setdefault(
-            "km",
-            AsyncKernelManager(
-                kernel_name="python3", transport="ipc", ip=str(project / "kernel")
-            ),
-        )
-    return progress_client(notebook, project, cell_seconds, **more)
+from lessons import kernel_env
 
 
 async def run_all(client, project, then=None, **env):

@@ -30,7 +30,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from werkzeug.serving import BaseWSGIServer
 
 import learner
-import runner
+import lessons
 from helpers import LESSON, ROOT, copy_project, has_tag, solutions
 from verdicts import CORRECT, LABELS, NOT_ATTEMPTED, NOT_YET
 
@@ -602,8 +602,8 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
     refused connect took; under "then", what `then(kernel)` returned.
     """
     notebook = new_notebook(cells=[new_code_cell()])
-    client = runner.lesson_client(notebook, project, 60, local=True)
-    env = runner.kernel_env(
+    client = lessons.lesson_client(notebook, project, 60, local=True)
+    env = lessons.kernel_env(
         project, **({"IPYTHONDIR": str(ipythondir)} if ipythondir else {})
     )
     seen = {}
@@ -628,10 +628,12 @@ async def in_a_kernel(project, lesson, rows, ipythondir=None, then=None, probe=F
         await kernel.run(CLEAN_UP + FRESH_KERNEL, store_history=False)
         lesson_cells = nbformat.read(project / "notebooks" / f"{lesson}.ipynb", 4)
         answers = iter(solutions(lesson))
+        lesson_started = time.monotonic()  # for the instructor notes
         for cell in lesson_cells.cells:  # but the command run in a new process
             if cell.cell_type == "code" and "subprocess" not in cell.source:
                 exercise = has_tag(cell, "exercise")
                 await kernel.run(next(answers) if exercise else cell.source)
+        seen["lesson seconds"] = time.monotonic() - lesson_started
         for name, (exercise, row) in rows.items():
             if row.code is FIRST or row.how == FRESH:
                 continue
@@ -847,3 +849,16 @@ def test_the_stop_cell_gives_up_after_5_seconds_and_says_why(seen):
     assert 5 <= shown["seconds"] < 10
     assert shown["stdout"].startswith("Still running after 5 s: `thread` is not")
     assert (shown["stderr"], shown["error"]) == ("", None)
+
+
+@pytest.mark.mistakes
+def test_the_instructor_notes_show_the_line_each_row_gets(seen):
+    """teaching/instructor-notes.md is what tools/instructor_notes.py writes
+    from this table's lines (run make instructor-notes, and commit it)."""
+    spec = importlib.util.spec_from_file_location(
+        "instructor_notes", ROOT / "tools" / "instructor_notes.py"
+    )
+    notes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notes)
+    written = notes.render(*notes.table_lines(seen))
+    assert written == notes.NOTES.read_text(encoding="utf-8"), "make instructor-notes"

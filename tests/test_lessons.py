@@ -27,6 +27,7 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell
 
+import lessons
 import runner
 from helpers import (
     EXERCISES,
@@ -63,7 +64,7 @@ def client_for(notebook, project):
     """The runner's client, stopping at the first error. A cell still running
     after RUN_SECONDS is interrupted, as the stop button would, so that its
     error shows the line it was waiting on (see `run_all`)."""
-    return runner.lesson_client(
+    return lessons.lesson_client(
         notebook,
         project,
         RUN_SECONDS,
