@@ -23,11 +23,11 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
 # `make lab` has kernels talk to JupyterLab over local (ipc) sockets: over TCP,
 # ipykernel warns at every start that the traffic is not encrypted.
-# JupyterLab settings for the lessons, in .venv: Markdown files such as the
-# README open as formatted pages, so that a link to one of its sections lands
-# there; no pop-up asking about Jupyter news.
-LAB_SETTINGS := {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
-LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
+# JupyterLab settings for the lessons, from teaching/lab-settings/overrides.json
+# (the one file `make lab`, a teacher's hub and the tests use): Markdown files
+# such as the README open as formatted pages, so that a link to one of its
+# sections lands there; no pop-up asking about Jupyter news.
+LAB_SETTINGS_DIR := $(abspath teaching/lab-settings)
 # Keep-alive pings: jupyter_server's defaults (a ping every 30 s, a 90 s
 # timeout) are left alone. The Lab logs one warning about them, once, when the
 # first notebook opens ("websocket_ping_timeout (90000) cannot be longer than
@@ -76,21 +76,18 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 
 install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1)
 
-$(LAB_SETTINGS_FILE): Makefile
-	@mkdir -p $(@D)
-	@echo '$(LAB_SETTINGS)' > $@
-
 # default_url: the address JupyterLab opens, and prints (with --no-browser
 # too), shows lesson 1. exec: JupyterLab takes the place of the shell that
 # runs the recipe, so that make waits for JupyterLab itself, which ends with
 # status 0 after Ctrl-C twice. Otherwise Debian's sh (dash), waiting for it,
 # died of the Ctrl-C, and make wrote "make: *** [Makefile:N: lab] Interrupt"
 # under JupyterLab's last line, as if something had gone wrong.
-lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
+lab: $(BIN)/.installed  ## open the lessons in JupyterLab
 	@echo "Starting JupyterLab with lesson 1. To stop it: File > Shut Down, or Ctrl-C twice here."
 	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" exec \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
+	  --LabApp.app_settings_dir="$(LAB_SETTINGS_DIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
 # The test files run on two workers side by side (pytest-xdist), each file
@@ -163,11 +160,13 @@ endef
 LEARNER_INSTALL := By hand: python -m pip install --require-hashes -r requirements.txt
 DEV_INSTALL := By hand: python -m pip install --require-hashes -r requirements-dev.txt
 UV_INSTALL := make installs it into .uv/.
+HUB_INSTALL := On a hub, beside requirements.txt: teaching/README.md.
 
 lock: | $(UV)  ## remake the locks from the .in files, keeping every version it can
 	$(call lock,requirements-dev.in,requirements-dev.txt,$(UPGRADE),$(DEV_INSTALL))
 	$(call lock,requirements.in,requirements.txt,$(UPGRADE) -c requirements-dev.txt,$(LEARNER_INSTALL))
 	$(call lock,requirements-uv.in,requirements-uv.txt,$(UPGRADE),$(UV_INSTALL))
+	$(call lock,requirements/hub.in,requirements/hub.txt,$(UPGRADE) -c requirements-dev.txt,$(HUB_INSTALL))
 
 upgrade:  ## remake the locks with the newest versions the .in files allow
 	$(MAKE) lock UPGRADE=--upgrade
