@@ -42,7 +42,7 @@ LAB_SETTINGS_DIR := $(abspath teaching/lab-settings)
 # own port and no browser through LAB_OPTIONS.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint bench audit site lock upgrade clean progress update reset
+.PHONY: lab test lint bench hub-sizing audit site lock upgrade clean progress update reset
 
 # uv from PyPI: its wheel carries the program. Installed by the pip of
 # $(PYTHON), hash-checked, into .uv/ only.
@@ -130,6 +130,11 @@ $(foreach goal,$(filter test update reset,$(MAKECMDGOALS)),$(call stop_with,$(sh
 
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py
+
+# A class on one JupyterHub (teaching/README.md, "Sizing"): as root, with
+# Chromium and npm; LEARNERS=2 by default.
+hub-sizing: $(BIN)/.installed-dev  ## memory and CPU per learner on a JupyterHub
+	$(BIN)/python tests/hub_sizing.py $(LEARNERS)
 
 audit: $(BIN)/.installed-dev  ## known vulnerabilities in every locked package
 	$(BIN)/python .ci/audit.py

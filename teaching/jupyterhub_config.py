@@ -8,7 +8,8 @@
 # /root or a teacher's home), from a clone of this repository:
 #
 #   python3 -m venv /opt/class
-#   /opt/class/bin/pip install --require-hashes -r requirements.txt -r requirements/hub.txt
+#   /opt/class/bin/pip install --require-hashes \
+#       -r requirements.txt -r requirements/hub.txt
 #   npm ci --prefix teaching/hub         # configurable-http-proxy 5.3.0, locked
 #
 # requirements.txt is the learner's lock (JupyterLab, the lessons' packages,

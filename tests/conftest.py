@@ -3,6 +3,7 @@
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -149,7 +150,10 @@ def client(app):
 def copy_project(destination):
     """The lessons, the package and the files beside them (README, Makefile...),
     where running them cannot touch the repository."""
-    return lessons.copy_project(ROOT, destination, PROJECT_FILES)
+    lessons.copy_project(ROOT, destination, PROJECT_FILES)
+    settings = Path("teaching", "lab-settings")  # make lab's JupyterLab settings
+    shutil.copytree(ROOT / settings, destination / settings)
+    return destination
 
 
 def markdown_cells(lesson):

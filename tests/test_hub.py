@@ -28,13 +28,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
-import learners
 import nbformat
 import psutil
 import pytest
 import requests
 from traitlets.config.loader import PyFileConfigLoader
 
+import learners
 from conftest import (
     LESSONS,
     ROOT,
@@ -340,11 +340,11 @@ def test_the_link_pulls_the_lessons_into_each_learners_home(hub, pages):
 
 
 # Run in the page, without waiting: read a lesson again from disk (where the
-# test has just written the learner's answers), Run All, shut its kernel down.
-# `window.ran` holds what RUN_LESSON returns, once it has.
+# test has just written the learner's answers), Run All, and shut its kernel
+# down if told to. `window.ran` holds what RUN_LESSON returns, once it has.
 START_LESSON = (
     """
-([path, deadlineMs]) => {
+([path, deadlineMs, shutDown]) => {
   const app = window.jupyterapp;
   const run = """
     + RUN_LESSON
@@ -356,7 +356,7 @@ START_LESSON = (
     await panel.context.ready;
     await panel.context.revert();
     const result = await run([path, deadlineMs]);
-    await panel.sessionContext.shutdown();  // its outputs stay on the page
+    if (shutDown) await panel.sessionContext.shutdown();  // its outputs stay
     return result;
   })().then(
     (result) => { window.ran = result; },
@@ -379,12 +379,13 @@ def output_text(cell):
     )
 
 
-def run_side_by_side(pages, learners, lesson, deadline_ms=STEP_MS):
+def run_side_by_side(pages, learners, lesson, shut_down=True, deadline_ms=STEP_MS):
     """Each learner's Run All of `lesson`, answered by its solutions, at the
-    same time; what each run returned."""
+    same time, its kernel shut down afterwards or not; what each run returned."""
     for learner, page in zip(learners, pages, strict=True):
         answer_with_solutions(learner.home / FOLDER / "notebooks" / lesson.name)
-        page.evaluate(START_LESSON, [f"{FOLDER}/notebooks/{lesson.name}", deadline_ms])
+        path = f"{FOLDER}/notebooks/{lesson.name}"
+        page.evaluate(START_LESSON, [path, deadline_ms, shut_down])
     for page in pages:
         page.wait_for_function(
             "() => window.ran !== undefined", timeout=deadline_ms + 15_000
