@@ -107,12 +107,15 @@ def main(count):
         peak = [memory(processes_of(each.uid)) for each in hub.learners]
         own_memory = memory(hub_and_proxy(hub))
 
-    def spread(values):
-        return (
-            f"{min(values):.0f}-{max(values):.0f}" if count > 1 else f"{values[0]:.0f}"
-        )
+    def spread(values, digits=0):
+        low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+        return low if low == high else f"{low}-{high}"
 
-    print(f"{count} learners, logged in at once; Python {sys.version.split()[0]}")
+    print(
+        f"{count} learners, logged in at once, on {psutil.cpu_count()} cores and"
+        f" {psutil.virtual_memory().total / MB / 1024:.0f} GiB; load average"
+        f" {psutil.getloadavg()[0]:.1f} at the end"
+    )
     print(
         f"memory per learner after three lessons (three kernels running):"
         f" RSS {spread([m[0] for m in after_lessons])} MB,"
