@@ -1,11 +1,12 @@
 # A JupyterHub for a class taking the lessons, on one machine: the file a
 # teacher copies (teaching/README.md says how), and the very file the suite's
-# hub test loads (tests/test_hub.py, which changes only ports, the proxy's path
-# and the authenticator's passwords).
+# hub test loads (tests/test_hub.py, which changes only the ports, the proxy's
+# path, and lets the test drive each JupyterLab from the page).
 #
-# Install, on the hub machine, into ONE virtual environment every user can read
-# (for instance /opt/class, made from the system's Python: not a Python under
-# /root or a teacher's home), from a clone of this repository:
+# Install, on the hub machine, from a clone of this repository in a folder every
+# user can read (/opt/first-web-server: each JupyterLab reads lab-settings/
+# there), into ONE virtual environment every user can run (/opt/class, made from
+# the system's Python: not a Python under /root or a teacher's home):
 #
 #   python3 -m venv /opt/class
 #   /opt/class/bin/pip install --require-hashes \
@@ -15,9 +16,12 @@
 # requirements.txt is the learner's lock (JupyterLab, the lessons' packages,
 # jupyter-server-proxy, nbgitpuller); requirements/hub.txt adds JupyterHub 6.1.1
 # (the hub, and jupyterhub-singleuser, which starts each learner's JupyterLab),
-# at versions that agree with requirements.txt. Then, as root, in this folder:
+# at versions that agree with requirements.txt. Then, as root, from a folder of
+# the hub's own (its database and cookie secret go there; no learner may read it):
 #
-#   /opt/class/bin/jupyterhub --config jupyterhub_config.py
+#   mkdir -m 700 /srv/jupyterhub && cd /srv/jupyterhub
+#   /opt/class/bin/jupyterhub \
+#       --config /opt/first-web-server/teaching/jupyterhub_config.py
 #
 # Each learner's JupyterLab, kernels and terminals run from that same
 # environment, as the learner's own system user.
@@ -35,7 +39,7 @@ BIN = ENVIRONMENT / "bin"
 # https://hub.example.org/class/, so the link's `https://HUB` is
 # `https://hub.example.org/class` (teaching/README.md). Put HTTPS in front of
 # it (a reverse proxy, or c.JupyterHub.ssl_cert and ssl_key).
-c.JupyterHub.bind_url = "http://:8000"
+c.JupyterHub.port = 8000  # JupyterHub's default, on every address
 c.JupyterHub.base_url = "/class/"
 
 # The proxy, from teaching/hub/ (npm ci); or one on PATH (npm install -g).

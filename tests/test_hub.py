@@ -19,6 +19,7 @@ reaches their own server, never the other's.
 """
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -337,6 +338,22 @@ def test_the_link_pulls_the_lessons_into_each_learners_home(hub, pages):
         timeout=30,
     )
     assert found.stdout == "None\n", "server is installed: the lessons must not need it"
+
+
+SETTINGS = TEACHING / "lab-settings" / "overrides.json"
+
+
+def test_each_learners_jupyterlab_has_the_lessons_settings(hub, pages):
+    """The recipe's JupyterLab settings, the file make lab uses: Markdown opens
+    formatted (lesson 1's link to the README)."""
+    wanted = json.loads(SETTINGS.read_text())["@jupyterlab/docmanager-extension:plugin"]
+    for learner, page in zip(hub.learners, pages, strict=True):
+        answer = page.request.get(
+            f"{hub.url}/user/{learner.name}/lab/api/settings/"
+            "@jupyterlab/docmanager-extension:plugin"
+        )
+        schema = answer.json()["schema"]["properties"]
+        assert schema["defaultViewers"]["default"] == wanted["defaultViewers"]
 
 
 # Run in the page, without waiting: read a lesson again from disk (where the
