@@ -69,6 +69,14 @@ def stage(source):
     if (ROOT / "CONTRIBUTING.md").exists():
         shutil.copy2(ROOT / "CONTRIBUTING.md", source / "CONTRIBUTING.md")
         more.append("CONTRIBUTING")
+    # The teacher's guide and the pages beside it (teaching/), when there are.
+    teaching = ROOT / "teaching"
+    if (teaching / "README.md").exists():
+        shutil.copytree(
+            teaching, source / "teaching", ignore=shutil.ignore_patterns("hub")
+        )
+        pages = sorted(teaching.glob("*.md"), key=lambda page: page.name != "README.md")
+        more += [f"teaching/{page.stem}" for page in pages]
     more.append("LICENSE")
     landing = (HERE / "index.md").read_text(encoding="utf-8")
     (source / "index.md").write_text(

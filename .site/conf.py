@@ -28,6 +28,7 @@ include_patterns = [
     "README.md",
     "CONTRIBUTING.md",
     "LICENSE.md",
+    "teaching/*.md",
     f"notebooks/{course.GLOB}",
 ]
 # The committed notebooks, outputs and all: never executed again here.
