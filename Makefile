@@ -18,16 +18,16 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 # A Lab terminal runs bash with .venv's activate as its only startup file, so
 # that no ~/.bashrc puts another Python first.
 LAB_TERMINAL := ['bash', '--rcfile', '$(abspath $(BIN))/activate']
-# The lessons' JupyterLab settings, in .venv: Markdown (the README) opens
-# formatted, so that a link to a section lands there; no news pop-up.
-LAB_SETTINGS := {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
-LAB_SETTINGS_FILE := $(VENV)/share/jupyter/lab/settings/overrides.d/lessons.json
+# The lessons' JupyterLab settings: teaching/lab-settings/overrides.json, the
+# one file make lab, a teacher's hub and the tests use (Markdown such as the
+# README opens formatted, so a link to a section lands there; no news pop-up).
+LAB_SETTINGS_DIR := $(abspath teaching/lab-settings)
 # Added to `jupyter lab`'s command line (the README's --no-browser; the
 # browser tests' port). jupyter_server's keep-alive pings stay at their
 # defaults: each other setting tried broke kernel connections.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint lessons bench audit site instructor-notes lock upgrade clean progress update reset
+.PHONY: lab test lint lessons bench hub-sizing audit site instructor-notes lock upgrade clean progress update reset
 
 # uv, from its wheel on PyPI, hash-checked, by $(PYTHON)'s pip, into .uv/.
 $(UV): requirements/uv.txt
@@ -59,19 +59,16 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements/dev.txt
 
 install = $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1)
 
-$(LAB_SETTINGS_FILE): Makefile
-	@mkdir -p $(@D)
-	@echo '$(LAB_SETTINGS)' > $@
-
 # JupyterLab opens (and prints) lesson 1's address. Kernels talk to it over
 # local (ipc) sockets: over TCP, ipykernel warns at each start. exec: make
 # waits for JupyterLab itself, which ends cleanly on Ctrl-C twice (a shell in
 # between dies of the Ctrl-C, and make reports an "Interrupt").
-lab: $(BIN)/.installed $(LAB_SETTINGS_FILE)  ## open the lessons in JupyterLab
+lab: $(BIN)/.installed  ## open the lessons in JupyterLab
 	@echo "Starting JupyterLab with lesson 1. To stop it: File > Shut Down, or Ctrl-C twice here."
 	@PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" exec \
 	  $(BIN)/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir=. --KernelManager.transport=ipc \
 	  --ServerApp.terminado_settings="shell_command=$(LAB_TERMINAL)" \
+	  --LabApp.app_settings_dir="$(LAB_SETTINGS_DIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
 # The test files on two workers (pytest-xdist), each file whole on one, so
@@ -123,6 +120,11 @@ $(foreach goal,$(filter test update reset,$(MAKECMDGOALS)),$(call stop_with,$(sh
 bench: $(BIN)/.installed-dev  ## development vs production server, with wrk
 	$(BIN)/python tests/bench.py
 
+# A class on one JupyterHub (teaching/README.md, "Sizing"): as root, with
+# Chromium and npm; LEARNERS=2 by default.
+hub-sizing: $(BIN)/.installed-dev  ## memory and CPU per learner on a JupyterHub
+	$(BIN)/python tests/hub_sizing.py $(LEARNERS)
+
 audit: $(BIN)/.installed-dev  ## known vulnerabilities in every locked package
 	$(BIN)/python .ci/audit.py
 
@@ -151,6 +153,7 @@ endef
 LEARNER_INSTALL := By hand: python -m pip install --require-hashes -r requirements.txt
 DEV_INSTALL := By hand: python -m pip install --require-hashes -r requirements/dev.txt
 UV_INSTALL := make installs it into .uv/.
+HUB_INSTALL := On a hub, beside requirements.txt: teaching/README.md.
 
 # The learner's lock is constrained by the dev lock: the same versions in both.
 # The dev lock keeps extras (cachecontrol[filecache]), without which the pip
@@ -159,6 +162,7 @@ lock: | $(UV)  ## remake the locks from the .in files, keeping every version it 
 	$(call lock,requirements/dev.in,requirements/dev.txt,$(UPGRADE) --no-strip-extras,$(DEV_INSTALL))
 	$(call lock,requirements/learner.in,requirements.txt,$(UPGRADE) -c requirements/dev.txt,$(LEARNER_INSTALL))
 	$(call lock,requirements/uv.in,requirements/uv.txt,$(UPGRADE),$(UV_INSTALL))
+	$(call lock,requirements/hub.in,requirements/hub.txt,$(UPGRADE) -c requirements/dev.txt,$(HUB_INSTALL))
 
 upgrade:  ## remake the locks with the newest versions the .in files allow
 	$(MAKE) lock UPGRADE=--upgrade

@@ -72,6 +72,19 @@ def stage(source):
         if (ROOT / f"{page}.md").exists():
             shutil.copy2(ROOT / f"{page}.md", source / f"{page}.md")
             more.append(page)
+    # The teacher's guide and the pages beside it (teaching/), when there are;
+    # the instructor notes are staged below, in no navigation.
+    teaching = ROOT / "teaching"
+    if (teaching / "README.md").exists():
+        shutil.copytree(
+            teaching, source / "teaching", ignore=shutil.ignore_patterns("hub")
+        )
+        pages = sorted(teaching.glob("*.md"), key=lambda page: page.name != "README.md")
+        more += [
+            f"teaching/{page.stem}"
+            for page in pages
+            if page.name != "instructor-notes.md"
+        ]
     more.append("LICENSE")
     landing = (HERE / "index.md").read_text(encoding="utf-8")
     (source / "index.md").write_text(
@@ -85,7 +98,7 @@ def stage(source):
     # not in the search.
     notes = ROOT / "teaching" / "instructor-notes.md"
     if notes.exists():
-        (source / "teaching").mkdir()
+        (source / "teaching").mkdir(exist_ok=True)
         (source / "teaching" / notes.name).write_text(
             "---\norphan: true\nnosearch: true\n---\n\n"
             + notes.read_text(encoding="utf-8"),

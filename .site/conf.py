@@ -29,7 +29,7 @@ include_patterns = [
     "CONTRIBUTING.md",
     "MEASUREMENTS.md",
     "LICENSE.md",
-    "teaching/instructor-notes.md",
+    "teaching/*.md",
     f"notebooks/{course.GLOB}",
 ]
 # The committed notebooks, outputs and all: never executed again here.

@@ -24,7 +24,6 @@ ROOT = TESTS.parent
 sys.path[:0] = [str(ROOT), str(TESTS), str(ROOT / "notebooks")]
 
 import learners  # noqa: E402
-
 import lessons  # noqa: E402
 from helpers import answer_with_solutions  # noqa: E402
 

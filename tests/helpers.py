@@ -44,6 +44,7 @@ PROJECT_FILES = [
     "tools/fast_nbformat.py",
     "tools/guard.py",
     "tests/fast_nbformat_plugin.py",
+    "teaching/lab-settings/overrides.json",  # make lab's JupyterLab settings
 ]
 STARTUP_SECONDS = 20
 SERVER_COMMAND = [sys.executable, "-m", "server"]

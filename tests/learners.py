@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # Debian's: readable by every user
-UV = ROOT / ".uv" / "bin" / "uv"  # make installs it (requirements-uv.txt)
+UV = ROOT / ".uv" / "bin" / "uv"  # make installs it (requirements/uv.txt)
 
 
 def missing_reason():

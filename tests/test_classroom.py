@@ -19,12 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import learners
 import nbformat
 import pytest
 
 from teaching import classroom
 
+import learners
 import lessons
 from helpers import LESSON, ROOT, has_tag, solutions
 

@@ -25,6 +25,7 @@ INTENTS = {  # the file a person edits -> the lock made from it
     "requirements/learner.in": "requirements.txt",
     "requirements/dev.in": "requirements/dev.txt",
     "requirements/uv.in": "requirements/uv.txt",
+    "requirements/hub.in": "requirements/hub.txt",
 }
 WORKFLOW = ROOT / ".github" / "workflows" / "lessons.yml"
 # Where the locks must hold: every supported Python, and 3.14, on each system.
@@ -113,6 +114,20 @@ def test_the_learner_lock_is_the_dev_lock_less_the_test_tools():
             if dev.get(name) != version
         }
         assert not differing, f"learner vs dev lock, {environment}: run `make lock`"
+
+
+def test_the_hub_lock_agrees_with_the_dev_lock():
+    """requirements/hub.txt installs beside requirements.txt (teaching/README.md):
+    every package both name, at one version."""
+    for environment in ENVIRONMENTS:
+        hub = pins(ROOT / "requirements" / "hub.txt", environment)
+        dev = pins(ROOT / "requirements" / "dev.txt", environment)
+        differing = {
+            name: (version, dev[name])
+            for name, version in hub.items()
+            if name in dev and dev[name] != version
+        }
+        assert not differing, f"hub vs dev lock, {environment}: run `make lock`"
 
 
 def test_the_venv_holds_exactly_a_locked_set():
