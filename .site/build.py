@@ -65,13 +65,12 @@ def stage(source):
     shutil.copytree(ROOT / "notebooks", source / "notebooks", ignore=lessons)
     # The landing page, with the site's navigation in the sidebar: the lessons
     # (also the page order for previous/next), then the README, the maintainers'
-    # guide and its measurements page when there are, and the License.
+    # guide when there is one, the License, and the guide's measurements page.
     toctree = "\n".join(f"notebooks/{lesson.stem}" for lesson in LESSONS)
     more = ["Set-up and reference (README) <README>"]
-    for page in ("CONTRIBUTING", "MEASUREMENTS"):
-        if (ROOT / f"{page}.md").exists():
-            shutil.copy2(ROOT / f"{page}.md", source / f"{page}.md")
-            more.append(page)
+    if (ROOT / "CONTRIBUTING.md").exists():
+        shutil.copy2(ROOT / "CONTRIBUTING.md", source / "CONTRIBUTING.md")
+        more.append("CONTRIBUTING")
     # The teacher's guide and the pages beside it (teaching/), when there are;
     # the instructor notes are staged below, in no navigation.
     teaching = ROOT / "teaching"
@@ -86,6 +85,9 @@ def stage(source):
             if page.name != "instructor-notes.md"
         ]
     more.append("LICENSE")
+    if (ROOT / "MEASUREMENTS.md").exists():
+        shutil.copy2(ROOT / "MEASUREMENTS.md", source / "MEASUREMENTS.md")
+        more.append("MEASUREMENTS")
     landing = (HERE / "index.md").read_text(encoding="utf-8")
     (source / "index.md").write_text(
         f"{landing}\n\n```{{toctree}}\n:hidden:\n:caption: Lessons\n\n{toctree}\n```\n"
