@@ -56,7 +56,7 @@ CHART_KEYS = {
 # The teachers' nbgitpuller link, from where tests/test_hub.py reads it (for a
 # hub at https://HUB and a repository at REPOSITORY).
 LINK = r"^https://HUB/hub/user-redirect/git-pull\?\S+$"
-LINK_DOCS = [ROOT / "CONTRIBUTING.md", ROOT / "teaching" / "README.md"]
+LINK_DOCS = [ROOT / "teaching" / "README.md"]
 TERMINAL = {"ServerApp": {"terminado_settings": {"shell_command": ["/bin/bash"]}}}
 LAB_SETTINGS = ROOT / "teaching" / "lab-settings" / "overrides.json"
 

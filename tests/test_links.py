@@ -11,6 +11,7 @@ from helpers import LESSONS, ROOT, markdown_cells
 
 README = ROOT / "README.md"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
+TEACHING = sorted((ROOT / "teaching").glob("*.md"))  # the teacher's pages
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -40,7 +41,7 @@ def anchors(path):
 
 
 def relative_links():
-    for source in [README, CONTRIBUTING, *LESSONS]:
+    for source in [README, CONTRIBUTING, ROOT / "MEASUREMENTS.md", *TEACHING, *LESSONS]:
         for text in markdown_of(source):
             for target in links(text):
                 if not re.match(r"[a-z]+:", target):
