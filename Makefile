@@ -85,8 +85,9 @@ lint: $(BIN)/.installed-dev  ## ruff over the code, the tests and the lessons
 	$(BIN)/ruff format --check .
 
 # After writing an exercise's cells or a lesson: ids, starters, a clean run in order, saved (tools/author.py).
-lessons: $(BIN)/.installed-dev  ## give new cells their ids and starters, run every lesson in order, save
+lessons: $(BIN)/.installed-dev  ## give new cells their ids and starters, run every lesson in order, save; the instructor notes
 	$(BIN)/python tools/author.py
+	$(BIN)/python tools/instructor_notes.py
 
 # The learner's copy (lessons.py; on Windows: python lessons.py progress, ...).
 # On a JupyterHub (its terminals have JUPYTERHUB_SERVICE_PREFIX), the image's

@@ -480,9 +480,9 @@ TERMINAL_STEP = (
 )
 PYTHON_LINE = re.compile(r"Python: (/\S+)\r?\n")
 STARTUP_LINE = re.compile(r"Server is running on http://localhost:(\d+)\r?\n")
-# What `python -m server` prints on a hub after its startup line (the
-# hub-lesson branch): the page's address through the hub.
-THROUGH_THE_HUB = re.compile(r"Open it through the hub: (\S+)\r?\n")
+# What `python -m server` prints on a hub after its startup line: the page's
+# address through the hub, its last word (a URL, or the path after the hub's).
+THROUGH_THE_HUB = re.compile(r"Open it through the hub: (?:.* )?(\S+)\r?\n")
 
 
 def terminal_says(page, pattern, timeout=30):
