@@ -90,6 +90,7 @@ def make_on_a_hub(project, python, *goals):
     )
 
 
+@pytest.mark.learner_copy  # make in a copy: seconds, not the quick loop's
 def test_make_progress_on_a_hub_uses_its_python_and_builds_nothing(tmp_path):
     project = learners_copy_on_a_hub(tmp_path)
     result = make_on_a_hub(project, sys.executable, "progress")
@@ -115,6 +116,7 @@ def test_make_progress_on_a_hub_without_the_packages_says_whom_to_ask(tmp_path):
     assert not (project / ".venv").exists()
 
 
+@pytest.mark.learner_copy  # make in a copy: seconds, not the quick loop's
 def test_make_reset_on_a_hub_uses_its_python_and_builds_nothing(tmp_path):
     project = learners_copy_on_a_hub(tmp_path)
     git = ["git", "-c", "user.name=Teacher", "-c", "user.email=teacher@example.org"]

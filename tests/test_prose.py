@@ -24,7 +24,12 @@ NUMBERS = {
 }
 FILLERS = ["short", "Jupyter", "more", "new", "small", "whole", "published"]
 # The site's pages besides one per lesson (.site/build.py, tests/test_site.py).
-SITE_PAGES = ["home", "README", "CONTRIBUTING", "License", "search", "search results"]
+SITE_PAGES = ["home", "README", "CONTRIBUTING", "MEASUREMENTS", "License", "search"]
+SITE_PAGES += ["search results"] + [  # and the teacher's pages (.site/build.py)
+    page.stem
+    for page in (ROOT / "teaching").glob("*.md")
+    if page.name != "instructor-notes.md"
+]
 
 
 def routes(code):

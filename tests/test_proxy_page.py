@@ -20,6 +20,9 @@ from helpers import ROOT, SERVER_COMMAND, STARTUP_LINE, Process, free_port
 PREFIX = "/user/ada/"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
+# A real Jupyter Server for the module: seconds, not the quick loop's.
+pytestmark = pytest.mark.learner_copy
+
 
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory):

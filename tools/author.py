@@ -319,7 +319,7 @@ def needs_a_word(root, found):
             todo.append(f"server/{name} is new: git add it")
         named = guide is None or f"server/{name}" in guide or f"`{name}`" in guide
         if not named:
-            todo.append(f"server/{name}: a row in CONTRIBUTING.md's table of server/")
+            todo.append(f"server/{name}: say what it is in CONTRIBUTING.md's layout")
         if exports is not None and f'"{name}"' not in exports:
             todo.append(f"server/{name}: its name in {EXPORTS_TEST}'s whole package")
     return todo + lint(root)
