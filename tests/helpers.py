@@ -251,6 +251,21 @@ def wait_until_listening(process, port, timeout=STARTUP_SECONDS):
             time.sleep(0.05)  # polling, bounded by the deadline
 
 
+def wait_until_answers(process, request, timeout=60):
+    """Poll `request()` (such as a health check) until it answers OK, within
+    `timeout` seconds, while `process`, the server starting, still runs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if request().ok:
+                return
+        except requests.ConnectionError:
+            pass
+        assert process.proc.poll() is None, process.stderr
+        assert time.monotonic() < deadline, process.stderr
+        time.sleep(0.1)  # polling, bounded by the deadline
+
+
 def start_server(env=None, args=SERVER_COMMAND):
     """Run `python -m server` (on any free port unless env says otherwise).
 

@@ -10,12 +10,18 @@ a port, the proxy answers the page the README's troubleshooting quotes.
 
 import secrets
 import sys
-import time
 
 import pytest
 import requests
 
-from helpers import ROOT, SERVER_COMMAND, STARTUP_LINE, Process, free_port
+from helpers import (
+    ROOT,
+    SERVER_COMMAND,
+    STARTUP_LINE,
+    Process,
+    free_port,
+    wait_until_answers,
+)
 
 PREFIX = "/user/ada/"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -55,16 +61,9 @@ def jupyter(tmp_path_factory):
     session.trust_env = False  # straight to 127.0.0.1, never through a proxy
     address = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:  # polling until it answers, bounded by the deadline
-            try:
-                if session.get(f"{address}{PREFIX}api/status", timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert process.proc.poll() is None, process.stderr
-            assert time.monotonic() < deadline, process.stderr
-            time.sleep(0.1)
+        wait_until_answers(
+            process, lambda: session.get(f"{address}{PREFIX}api/status", timeout=5)
+        )
         yield address, session
     finally:
         process.stop()
