@@ -137,15 +137,11 @@ def lesson_client(notebook, project, cell_seconds=CELL_SECONDS, local=False, **m
     (not on Windows)."""
     from nbclient import NotebookClient
 
-    if local:
-        from jupyter_client.manager import AsyncKernelManager
+    if local:  # set as config, so that the client owns its kernel and shuts it down
+        from traitlets.config import Config
 
-        more.setdefault(
-            "km",
-            AsyncKernelManager(
-                kernel_name="python3", transport="ipc", ip=str(project / "kernel")
-            ),
-        )
+        sockets = {"transport": "ipc", "ip": str(project / "kernel")}
+        more.setdefault("config", Config({"KernelManager": sockets}))
 
     settings = {
         "timeout": cell_seconds,

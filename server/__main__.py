@@ -30,6 +30,7 @@ for signum in (signal.SIGINT, signal.SIGTERM):
 print(f"Server is running on http://localhost:{server.port}", flush=True)
 if hub:  # JupyterLab passes on what comes to its address + proxy/<port>/
     public = os.environ.get("JUPYTERHUB_PUBLIC_URL")  # that address, if known
-    address = public or f"your hub's address followed by {hub}"
+    site = "your hub's site (such as https://hub.example.org)"
+    address = public or f"{site} followed by {hub}"
     print(f"Open it through the hub: {address}proxy/{server.port}/", flush=True)
 server.serve_forever()  # until Ctrl-C; then it closes the port

@@ -41,6 +41,10 @@ BIN = ENVIRONMENT / "bin"
 # it (a reverse proxy, or c.JupyterHub.ssl_cert and ssl_key).
 c.JupyterHub.port = 8000  # JupyterHub's default, on every address
 c.JupyterHub.base_url = "/class/"
+# The class's address as learners' browsers see it: set it, and `python -m
+# server` prints its page's full address (JupyterHub tells each learner's
+# server, as JUPYTERHUB_PUBLIC_URL); unset, it prints the part after the site.
+# c.JupyterHub.public_url = "https://hub.example.org/class/"
 
 # The proxy, from teaching/hub/ (npm ci); or one on PATH (npm install -g).
 PROXY = HERE / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"

@@ -105,7 +105,8 @@ def test_on_a_hub_it_takes_a_free_port_and_says_where_to_open_it(start):
     port = started_port(process)
     assert port != 3000
     assert process.next_line() == (
-        "Open it through the hub: your hub's address followed by"
+        "Open it through the hub: your hub's site (such as https://hub.example.org)"
+        " followed by"
         f" /user/ada/proxy/{port}/\n"
     )
     assert get(port, "/").content == b"Hello world"
@@ -126,7 +127,8 @@ def test_on_a_hub_port_still_chooses_the_port(start):
     process = start(SERVER_COMMAND, env={"PORT": str(port), **on_a_hub("/user/ada/")})
     assert process.next_line() == f"Server is running on http://localhost:{port}\n"
     assert process.next_line() == (
-        "Open it through the hub: your hub's address followed by"
+        "Open it through the hub: your hub's site (such as https://hub.example.org)"
+        " followed by"
         f" /user/ada/proxy/{port}/\n"
     )
     assert get(port, "/evening").content == b"Good evening"
@@ -142,7 +144,8 @@ def test_two_learners_at_once_on_a_hub_each_get_their_own_server(start):
     assert ports["ada"] != ports["alan"]
     for name, process in processes.items():
         assert process.next_line() == (
-            "Open it through the hub: your hub's address followed by"
+            "Open it through the hub: your hub's site (such as https://hub.example.org)"
+            " followed by"
             f" /user/{name}/proxy/{ports[name]}/\n"
         )
         assert get(ports[name], "/").content == b"Hello world"

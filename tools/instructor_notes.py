@@ -106,7 +106,8 @@ def render(lines, lesson_seconds):
         "- Run every lesson once yourself, in order, with Run All: each ends"
         " without an error.",
         "- Try the class table on two test learners:"
-        " `sudo python lessons.py class /home/*/first-web-server` (see"
+        " `/opt/class/bin/python lessons.py class /home/*/first-web-server`, as root"
+        " (see"
         " `teaching/README.md`, *See the class: the progress table*).",
         "- Have the solutions at hand: each exercise has one, folded under its"
         " check cell.",
