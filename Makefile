@@ -27,7 +27,12 @@ LAB_SETTINGS_DIR := $(abspath teaching/lab-settings)
 # defaults: each other setting tried broke kernel connections.
 LAB_OPTIONS ?=
 
-.PHONY: lab test lint lessons bench hub-sizing audit site instructor-notes lock upgrade clean progress update reset
+.PHONY: help lab test lint lessons bench hub-sizing audit site instructor-notes lock upgrade clean progress update reset
+
+# `make` alone lists the commands, from their ## comments.
+.DEFAULT_GOAL := help
+help:  ## what each command does
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/^([a-z-]+):.*## /make \1: /'
 
 # uv, from its wheel on PyPI, hash-checked, by $(PYTHON)'s pip, into .uv/.
 $(UV): requirements/uv.txt
@@ -146,10 +151,11 @@ LOCK_HEADER = \
   '\# then run `make lock` (CONTRIBUTING.md). $(4)' \
   ''
 define lock
-cp $(2) $(2).new 2>/dev/null || true
-$(COMPILE) $(3) $(1) -o $(2).new
-printf '%s\n' $(LOCK_HEADER) | cat - $(2).new > $(2).tmp && rm $(2).new
-cmp -s $(2).tmp $(2) && rm $(2).tmp || mv $(2).tmp $(2)
+@echo "Locking $(1) into $(2)."
+@cp $(2) $(2).new 2>/dev/null || true
+@$(COMPILE) $(3) $(1) -o $(2).new
+@printf '%s\n' $(LOCK_HEADER) | cat - $(2).new > $(2).tmp && rm $(2).new
+@cmp -s $(2).tmp $(2) && rm $(2).tmp || mv $(2).tmp $(2)
 endef
 LEARNER_INSTALL := By hand: python -m pip install --require-hashes -r requirements.txt
 DEV_INSTALL := By hand: python -m pip install --require-hashes -r requirements/dev.txt

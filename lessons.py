@@ -302,13 +302,17 @@ def backup(root, paths):
         suffix += 1
         folder = root / BACKUPS / f"{stamp}-{suffix}"
     notebooks = [p.relative_to(root).as_posix() for p in root.glob("notebooks/*.ipynb")]
+    others = set()  # the folders of the other files copied, such as "server/"
     for path in sorted(set(notebooks) | set(paths)):
         if (root / path).is_file():
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / path, folder / path)
+            if not path.startswith("notebooks/"):
+                others.add(f"{Path(path).parts[0]}/" if "/" in path else path)
     folder.mkdir(parents=True, exist_ok=True)
     where = folder.relative_to(root).as_posix()
-    print(f"Your notebooks are copied to {where}/notebooks/ (and server/ beside it).")
+    beside = f" (and {', '.join(sorted(others))} beside it)" if others else ""
+    print(f"Your notebooks are copied to {where}/notebooks/{beside}.")
     return folder
 
 
@@ -430,7 +434,12 @@ def update(root=ROOT):
     git(root, "reset", "--quiet", new)  # HEAD and index only; files stay yours
     for path, content in plan.items():
         write(root, path, content)
-    print("Updated to the newest lessons: " + ", ".join(sorted(plan)) + ".")
+    lessons_changed = [Path(p).name for p in sorted(plan) if Path(p).match(LESSON_GLOB)]
+    said = ", ".join(lessons_changed) or "no lesson changed"
+    other = [p for p in sorted(plan) if not Path(p).match(LESSON_GLOB)]
+    if other:
+        said += f"; also {', '.join(other)}"
+    print(f"Updated to the newest version: {said}.")
     for note in notes:
         print(note)
     print(RELOAD)

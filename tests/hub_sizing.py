@@ -5,7 +5,7 @@ or `.venv/bin/python tests/hub_sizing.py [LEARNERS]` (2 by default).
 It starts the teacher's recipe, teaching/jupyterhub_config.py, as
 tests/test_hub.py does (real system users, PAM logins, LocalProcessSpawner,
 one shared environment), logs every learner in at once through the nbgitpuller
-link, takes each through the three lessons side by side (exercises answered
+link, takes each through every lesson side by side (exercises answered
 by their solutions, every kernel left running, as a learner leaves them), then
 lesson 3's terminal step (`python -m server`, on a port of its own). Memory is
 summed over each learner's processes (their JupyterLab, kernels, terminal,
@@ -117,7 +117,7 @@ def main(count):
         f" {psutil.getloadavg()[0]:.1f} at the end"
     )
     print(
-        f"memory per learner after three lessons (three kernels running):"
+        f"memory per learner after the lessons (a kernel per lesson running):"
         f" RSS {spread([m[0] for m in after_lessons])} MB,"
         f" USS {spread([m[1] for m in after_lessons])} MB"
     )

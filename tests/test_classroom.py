@@ -26,11 +26,34 @@ from teaching import classroom
 
 import learners
 import lessons
-from helpers import LESSON, ROOT, has_tag, solutions
+from helpers import COURSE, LESSON, ROOT, has_tag, solutions
 
 CELL_SECONDS = 10  # bob's cell that never ends is stopped after this
 LEARNER_SECONDS = 120
-EXERCISES = ["1.1", "2.1", "2.2", "3.1", "3.2"]
+# The table's columns, "1.1", "2.1", ...: one per exercise of the lessons, so
+# that a new exercise or lesson is a new column here too. Each learner's row
+# below names the columns its story sets; every other column of theirs is as
+# the lessons publish it: Not attempted.
+COLUMNS = [str(column) for column in classroom.columns()]
+N = len(COLUMNS)
+
+
+def cells(given, rest="Not attempted"):
+    """A row's verdicts: `given` ({column: verdict}), `rest` for the others."""
+    return [given.get(column, rest) for column in COLUMNS]
+
+
+ROWS = {  # each learner's verdicts, as their story below makes them
+    "ann": cells({}, rest="Correct"),  # every exercise solved
+    "bob": cells(
+        {"2.1": "Not yet", "2.2": "Not yet", "3.1": "Correct", "3.2": "Not yet"}
+    ),
+    "cat": cells(
+        {"1.1": "Correct", "2.2": "Not yet"}
+        | {column: "Not JSON" for column in COLUMNS if column.startswith("3.")}
+    ),
+    "nowhere": cells({}, rest="Not run"),
+}
 HANGS = "import time\n\nwhile True:\n    time.sleep(0.1)\n"
 # A cell the stop button cannot stop: it catches the interrupt and goes on.
 STUBBORN = (
@@ -111,8 +134,11 @@ def classroom_story(shared):
             make_copy(
                 ann,
                 {
-                    name: answered(name, dict.fromkeys(range(1, 3), "solution"))
-                    for name in LESSON
+                    lesson.path.stem: answered(
+                        lesson.path.stem,
+                        dict.fromkeys(range(1, len(lesson.exercises) + 1), "solution"),
+                    )
+                    for lesson in COURSE
                 },
             ),
             make_copy(
@@ -220,22 +246,20 @@ def test_the_command_ends_well(class_run):
 
 
 def test_the_header_has_a_column_per_exercise_of_the_lessons(class_run):
-    assert class_run["rows"][0] == ["Learner", *EXERCISES, "Correct", "Notes"]
-    assert [str(column) for column in classroom.columns()] == EXERCISES
+    assert class_run["rows"][0] == ["Learner", *COLUMNS, "Correct", "Notes"]
+    exercises = [len(lesson.exercises) for lesson in COURSE]
+    assert len(COLUMNS) == sum(exercises)
+    assert COLUMNS[:2] == ["1.1", f"{COURSE[1].number}.1"]
 
 
 def test_a_learner_who_solved_everything(class_run):
-    assert row_of(class_run, "ann") == ["Correct"] * 5 + ["5 of 5", ""]
+    assert row_of(class_run, "ann") == [*ROWS["ann"], f"{N} of {N}", ""]
 
 
 def test_wrong_answers_and_a_cell_that_never_ends(class_run):
     assert row_of(class_run, "bob") == [
-        "Not attempted",
-        "Not yet",
-        "Not yet",
-        "Correct",
-        "Not yet",
-        "1 of 5",
+        *ROWS["bob"],
+        f"1 of {N}",
         f"lesson 3: exercise 2's cell was stopped after {CELL_SECONDS} s",
     ]
 
@@ -247,12 +271,8 @@ def test_an_answer_that_reaches_for_others_files_fails_as_for_that_learner(
     are not hers; her own check cell counts for nothing (the published check
     runs: her exercise 2.1 is still the starter); her lesson 3 is not JSON."""
     assert row_of(class_run, "cat") == [
-        "Correct",
-        "Not attempted",
-        "Not yet",
-        "Not JSON",
-        "Not JSON",
-        "1 of 5",
+        *ROWS["cat"],
+        f"1 of {N}",
         "lesson 1: exercise 1's cell raised PermissionError;"
         " lesson 2: exercise 2's cell raised PermissionError",
     ]
@@ -263,32 +283,31 @@ def test_a_learners_run_is_stopped_at_its_deadline(class_run):
     """dan's first cell catches every interrupt: the run ends at its deadline,
     and every lesson it did not finish says so."""
     name = class_run["names"][3]
-    assert class_run["dan"][1] == [name, *["Out of time"] * 5, "0 of 5", ""]
+    assert class_run["dan"][1] == [name, *["Out of time"] * N, f"0 of {N}", ""]
 
 
 def test_a_folder_with_no_lessons_says_so(class_run):
     (row,) = [row for row in class_run["rows"] if row[0] == class_run["nowhere"]]
-    assert row[1:] == ["Not run"] * 5 + [
-        "0 of 5",
+    assert row[1:] == [
+        *ROWS["nowhere"],
+        f"0 of {N}",
         "no lessons here (no notebooks/ folder)",
     ]
 
 
 def test_a_folder_the_teacher_cannot_read_says_so(class_run):
     ann, bob = (str(folder) for folder in class_run["folders"][:2])
-    unreadable = ["Not run"] * 5 + ["0 of 5", "the teacher cannot read this folder"]
+    unreadable = ["Not run"] * N + [f"0 of {N}", "the teacher cannot read this folder"]
     assert class_run["as cat"][1:3] == [[ann, *unreadable], [bob, *unreadable]]
 
 
 def test_the_totals_count_each_exercise(class_run):
+    rows = ROWS.values()
+    per_exercise = [sum(row[i] == "Correct" for row in rows) for i in range(N)]
     assert class_run["rows"][-1] == [
         "Correct",
-        "2 of 4",
-        "1 of 4",
-        "1 of 4",
-        "2 of 4",
-        "1 of 4",
-        "7 of 20",
+        *[f"{correct} of {len(rows)}" for correct in per_exercise],
+        f"{sum(per_exercise)} of {N * len(rows)}",
         "",
     ]
 
@@ -303,10 +322,10 @@ def test_a_progress_line_per_learner_on_stderr(class_run):
     counted = [re.match(r"\[(\d)/4\] (.*) \([\d.]+ s\)$", line) for line in lines[1:]]
     assert [found[1] for found in counted] == ["1", "2", "3", "4"]
     assert sorted(found[2] for found in counted) == sorted(
-        [f"{class_run['names'][0]}: 5 of 5 correct"]
-        + [f"{class_run['names'][1]}: 1 of 5 correct"]
-        + [f"{class_run['names'][2]}: 1 of 5 correct"]
-        + [f"{class_run['nowhere']}: 0 of 5 correct"]
+        [f"{class_run['names'][0]}: {N} of {N} correct"]
+        + [f"{class_run['names'][1]}: 1 of {N} correct"]
+        + [f"{class_run['names'][2]}: 1 of {N} correct"]
+        + [f"{class_run['nowhere']}: 0 of {N} correct"]
     )
 
 
@@ -326,7 +345,13 @@ def test_a_python_the_learner_cannot_run_is_named_in_one_line(class_run):
     assert "run this command with a Python every learner can read" in said[0]
 
 
-def test_the_table_as_text_lines_up_with_a_legend():
+def test_the_table_as_text_lines_up_with_a_legend(monkeypatch):
+    """Laid out for five exercises of the first three lessons, whatever the
+    lessons hold now."""
+    first, second, third = COURSE[:3]
+    five = [(first, 1), (second, 1), (second, 2), (third, 1), (third, 2)]
+    fixed = [classroom.Column(lesson, n, f"{lesson.number}-{n}") for lesson, n in five]
+    monkeypatch.setattr(classroom, "columns", lambda root=ROOT: fixed)
     rows = [
         classroom.Row("ann", ["Correct"] * 5, [], 1.0),
         classroom.Row("bob", ["Not yet"] * 4 + ["Not JSON"], ["lesson 3: x"], 1.0),

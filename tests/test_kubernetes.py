@@ -120,7 +120,7 @@ def test_jupyter_server_reads_the_terminal_file(tmp_path, monkeypatch):
 
 
 # The sizing table's rows, by the words each begins with.
-RESIDENT = "Memory after three lessons"
+RESIDENT = "Memory after the lessons"
 PEAK = "Memory at the peak"
 HUB = "The hub and its proxy"
 CLASS = "Memory for the class"

@@ -78,8 +78,10 @@ GENERATED = ["teaching/instructor-notes.md"]
 
 
 def without_code(text):
-    """Markdown with its fenced blocks (commands, a run's output) left out."""
-    return re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    """Markdown with its fenced blocks (commands, a run's output) blanked out,
+    each line of them left empty, so that line numbers still hold."""
+    blank = lambda block: "\n" * block[0].count("\n")  # noqa: E731
+    return re.sub(r"^```.*?^```", blank, text, flags=re.M | re.S)
 
 
 def prose():
@@ -100,16 +102,22 @@ def prose():
 
 
 def counts(text):
-    """(the words, the number, the noun) of each count in `text`."""
+    """(the words, the number, the noun, its line) of each count in `text`."""
     for found in COUNT.finditer(text):
         number = found[2] or found[1]  # "3 of 5 exercises" counts 5
         value = int(number) if number.isdigit() else NUMBERS[number.lower()]
-        yield " ".join(found[0].split()), value, found[4].lower()
+        line = text.count("\n", 0, found.start()) + 1
+        yield " ".join(found[0].split()), value, found[4].lower(), line
 
 
 def untrue(where, text):
+    """Each count in `text`, the prose of `where`, that the lessons make untrue."""
     truth = true_counts(where)
-    return [words for words, value, noun in counts(text) if value not in truth[noun]]
+    return [
+        f"{words!r} (line {line})"
+        for words, value, noun, line in counts(text)
+        if value not in truth[noun]
+    ]
 
 
 PROSE = list(prose())
@@ -128,13 +136,13 @@ def test_counts_are_found_in_words_digits_and_totals():
         counts("In three short Jupyter notebooks; 3 of 5 exercises; all 9 pages")
     )
     assert found == [
-        ("three short Jupyter notebooks", 3, "notebook"),
-        ("3 of 5 exercises", 5, "exercise"),
-        ("9 pages", 9, "page"),
+        ("three short Jupyter notebooks", 3, "notebook", 1),
+        ("3 of 5 exercises", 5, "exercise", 1),
+        ("9 pages", 9, "page", 1),
     ]
 
 
 def test_a_count_that_no_longer_holds_is_found():
     lessons = len(COURSE)
     text = f"{lessons + 1} lessons, {lessons} lessons; lesson 2 gets a third exercise"
-    assert untrue("README.md", text) == [f"{lessons + 1} lessons"]
+    assert untrue("README.md", text) == [f"'{lessons + 1} lessons' (line 1)"]
