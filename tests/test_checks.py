@@ -469,7 +469,11 @@ ROWS = {
 
 
 PAUSE_SECONDS = 0.5  # a learner reading the line before they run the check again
-HANG_SECONDS = 0.5  # the cell is still running ([*]) this long after it started
+# The cell is still running ([*]) this long after it started, as a learner sees
+# it before they press stop: long enough, on a busy machine, for the cell to
+# reach the call that never returns (at 0.5 s a serve_forever() cell was once
+# interrupted before its server started serving, so that its shutdown() hung too).
+HANG_SECONDS = 2
 CHECK_SECONDS = 3  # a check's line comes within this
 
 # Loaded by IPython when the kernel starts (IPYTHONDIR/profile_default/startup):
