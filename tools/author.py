@@ -31,6 +31,7 @@ Run on lessons that need none of this, it changes nothing.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -322,7 +323,7 @@ def needs_a_word(root, found):
             todo.append(f"server/{name}: say what it is in CONTRIBUTING.md's layout")
         if exports is not None and f'"{name}"' not in exports:
             todo.append(f"server/{name}: its name in {EXPORTS_TEST}'s whole package")
-    return todo + lint(root)
+    return todo + counts_in_prose(root) + lint(root)
 
 
 EXPORTS_TEST = "tests/test_exports.py"
@@ -332,6 +333,34 @@ def text_of(root, name):
     """A file's text, or None where this copy has no such file."""
     path = root / name
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+# tests/test_prose.py's rule, run in `root` as the suite runs it there.
+PROSE = """
+import test_prose
+for where, text in test_prose.prose():
+    for words in test_prose.untrue(where, text):
+        print(f"{where}: {words}")
+"""
+
+
+def counts_in_prose(root):
+    """Each count in the prose people read that the lessons now make untrue."""
+    if not (root / "tests" / "test_prose.py").exists():
+        return []
+    paths = [root / "tests", root / "notebooks", root]
+    result = subprocess.run(
+        [sys.executable, "-c", PROSE],
+        cwd=root,
+        capture_output=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, paths))},
+    )
+    return [
+        f"{line}: a count the lessons no longer make true (rephrase it without a"
+        " number, or make it right)"
+        for line in result.stdout.splitlines()
+    ]
 
 
 def lint(root):
