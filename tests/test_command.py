@@ -94,6 +94,14 @@ def test_off_a_hub_it_prints_the_startup_line_and_nothing_more(start):
     assert process.stdout_log == [f"Server is running on http://localhost:{port}\n"]
 
 
+def hub_line(prefix, port):
+    """The line `python -m server` adds on a hub that gives no public address."""
+    return (
+        "Open it through the hub: your hub's site (such as https://hub.example.org)"
+        f" followed by {prefix}proxy/{port}/\n"
+    )
+
+
 def started_port(process):
     match = STARTUP_LINE.fullmatch(process.next_line())
     assert match, process.stdout_log
@@ -104,11 +112,7 @@ def test_on_a_hub_it_takes_a_free_port_and_says_where_to_open_it(start):
     process = start(SERVER_COMMAND, env={"PORT": None, **on_a_hub("/user/ada/")})
     port = started_port(process)
     assert port != 3000
-    assert process.next_line() == (
-        "Open it through the hub: your hub's site (such as https://hub.example.org)"
-        " followed by"
-        f" /user/ada/proxy/{port}/\n"
-    )
+    assert process.next_line() == hub_line("/user/ada/", port)
     assert get(port, "/").content == b"Hello world"
 
 
@@ -126,11 +130,7 @@ def test_on_a_hub_port_still_chooses_the_port(start):
     port = free_port()
     process = start(SERVER_COMMAND, env={"PORT": str(port), **on_a_hub("/user/ada/")})
     assert process.next_line() == f"Server is running on http://localhost:{port}\n"
-    assert process.next_line() == (
-        "Open it through the hub: your hub's site (such as https://hub.example.org)"
-        " followed by"
-        f" /user/ada/proxy/{port}/\n"
-    )
+    assert process.next_line() == hub_line("/user/ada/", port)
     assert get(port, "/evening").content == b"Good evening"
 
 
@@ -143,11 +143,7 @@ def test_two_learners_at_once_on_a_hub_each_get_their_own_server(start):
     ports = {name: started_port(process) for name, process in processes.items()}
     assert ports["ada"] != ports["alan"]
     for name, process in processes.items():
-        assert process.next_line() == (
-            "Open it through the hub: your hub's site (such as https://hub.example.org)"
-            " followed by"
-            f" /user/{name}/proxy/{ports[name]}/\n"
-        )
+        assert process.next_line() == hub_line(f"/user/{name}/", ports[name])
         assert get(ports[name], "/").content == b"Hello world"
         assert listening_addresses(process.proc.pid) == {("127.0.0.1", ports[name])}
 
