@@ -23,6 +23,7 @@ import nbformat
 import pytest
 
 from teaching import classroom
+from teaching.classroom import MACHINERY
 
 import learners
 import lessons
@@ -208,9 +209,15 @@ def classroom_story(shared):
             dans_table, _ = dans_run.communicate(timeout=120)
         finally:
             dans_run.kill()
-        # A teacher who is no root, cat, cannot read ann's or bob's folders.
+        # A teacher who is no root, cat, cannot read ann's or bob's folders. She
+        # runs a copy of the command she can read (this project's folder may
+        # not be readable by others: a temporary folder is 0700).
+        teacher_files = [*MACHINERY, "teaching/classroom.py"]
+        mine = lessons.copy_project(ROOT, shared / "cat's copy", teacher_files)
+        for path in [mine, *mine.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
         as_cat = subprocess.run(
-            [str(python), str(ROOT / "lessons.py"), "class", "--csv"]
+            [str(python), str(mine / "lessons.py"), "class", "--csv"]
             + [str(folder) for folder in folders[:2]],
             capture_output=True,
             text=True,
