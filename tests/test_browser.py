@@ -437,7 +437,37 @@ def test_the_lab_log_stays_quiet_while_a_notebook_stays_open(
     assert held.closed is None, f"the server closed the websocket: {held.closed}"
     errors = [
         line
-        for line in jupyterlab.log
+        for line in without_kernel_shutdown_race(jupyterlab.log)
         if line.startswith("[E ") or "Traceback" in line or "ping timeout" in line
     ]
     assert errors == [], "".join(jupyterlab.log)
+
+
+# A kernel being shut down sometimes prints this, from ipykernel's own shutdown
+# (ipython/ipykernel#1155, open; seen once in seven runs with ipykernel 7.4.0, the
+# newest, on Python 3.13): its dispatch_control coroutine, never awaited, warns
+# after the kernel's event loop has closed. Nothing of ours runs there.
+KERNEL_SHUTDOWN_RACE = (
+    "Exception ignored in: <coroutine object Kernel.dispatch_control",
+    "RuntimeError: Event loop is closed",
+)
+
+
+def without_kernel_shutdown_race(log):
+    """The log's lines, but for each whole block of KERNEL_SHUTDOWN_RACE: from
+    its first line to its last, and only where both are there."""
+    first, last = KERNEL_SHUTDOWN_RACE
+    kept, block = [], None
+    for line in log:
+        if block is None and line.startswith(first):
+            block = [line]
+        elif block is not None:
+            block.append(line)
+            if line.startswith(last):
+                block = None  # the whole block, dropped
+            elif not line.startswith((" ", "Traceback")):  # not that block after all
+                kept += block
+                block = None
+        else:
+            kept.append(line)
+    return kept + (block or [])
