@@ -93,7 +93,7 @@ def shared_venv(folder, *locks):
     python = folder / "bin" / "python"
     subprocess.run(
         [str(UV), "pip", "sync", "--quiet", "--python", str(python)]
-        + ["--require-hashes", "--link-mode", "copy", "--compile-bytecode"]
+        + ["--require-hashes", "--link-mode", "hardlink", "--compile-bytecode"]
         + list(map(str, locks)),
         check=True,
         capture_output=True,
