@@ -54,17 +54,21 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """When a test that drives a browser page fails, a screenshot of that page
-    (the whole of it) goes to test-artifacts/<file>/<test>.png, to look at."""
+    """When a test that drives browser pages fails, a screenshot of each page
+    (the whole of it) goes to test-artifacts/<file>/<test>[-N].png, to look at."""
     report = yield
     if report.when == "call" and report.failed:
-        pages = [getattr(value, "page", value) for value in item.funcargs.values()]
-        for page in pages:
-            if hasattr(page, "screenshot") and not page.is_closed():
-                folder = ROOT / "test-artifacts" / item.path.stem.removeprefix("test_")
-                folder.mkdir(parents=True, exist_ok=True)
-                name = re.sub(r"[^\w.-]+", "_", item.name)
-                page.screenshot(path=folder / f"{name}.png", full_page=True)
+        values = []  # a fixture's value, its .page, or each page of a list
+        for value in item.funcargs.values():
+            values += value if isinstance(value, list) else [value]
+        pages = [getattr(value, "page", value) for value in values]
+        pages = [p for p in pages if hasattr(p, "screenshot") and not p.is_closed()]
+        folder = ROOT / "test-artifacts" / item.path.stem.removeprefix("test_")
+        name = re.sub(r"[^\w.-]+", "_", item.name)
+        for number, page in enumerate(pages):
+            folder.mkdir(parents=True, exist_ok=True)
+            ending = f"-{number + 1}" if len(pages) > 1 else ""
+            page.screenshot(path=folder / f"{name}{ending}.png", full_page=True)
     return report
 
 

@@ -263,14 +263,6 @@ def chromium():
         try:
             yield browser
         finally:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            for number, context in enumerate(browser.contexts):
-                for tab, open_page in enumerate(context.pages):
-                    with contextlib.suppress(Exception):
-                        open_page.screenshot(
-                            path=SCREENSHOTS / f"learner-{number}-tab-{tab}.png",
-                            timeout=5_000,
-                        )
             browser.close()
 
 
