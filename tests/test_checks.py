@@ -22,6 +22,7 @@ import math
 import re
 import threading
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
@@ -743,10 +744,28 @@ THEN_KERNEL = {then: name for name, _, _, then in KERNELS if then}
 PROBED = next(name for name, lesson, *_ in KERNELS if lesson in SLOW_LESSONS)
 
 
+def wanted(items):
+    """The kernels the selected tests of this file read: those holding a
+    selected row (`pytest tests/test_checks.py -k night` runs /night's alone,
+    with the rows that share their kernels); every kernel for any other test
+    that reads `seen`."""
+    names = set()
+    for item in items:
+        if item.path != Path(__file__) or "seen" not in item.fixturenames:
+            continue
+        row = item.callspec.params.get("name") if hasattr(item, "callspec") else None
+        if row is None:
+            return {name for name, *_ in KERNELS}
+        names |= {name for name, _, rows, _ in KERNELS if row in rows}
+    return names
+
+
 @pytest.fixture(scope="module")
-def seen(tmp_path_factory):
+def seen(tmp_path_factory, request):
     """What every row of MISTAKES showed, by kernel name and row name; and
-    how long each kernel took, in "seconds"."""
+    how long each kernel took, in "seconds". Only the kernels the selected
+    tests read run."""
+    needed = wanted(request.session.items)
     slow = tmp_path_factory.mktemp("ipython")
     startup = slow / "profile_default" / "startup"
     startup.mkdir(parents=True)
@@ -764,10 +783,11 @@ def seen(tmp_path_factory):
                     probe=name.startswith(PROBED),
                 )
                 for name, lesson, rows, then in KERNELS
+                if name in needed
             )
         )
 
-    kernels = [name for name, *_ in KERNELS]
+    kernels = [name for name, *_ in KERNELS if name in needed]
     return dict(zip(kernels, asyncio.run(run_them_all()), strict=True))
 
 
