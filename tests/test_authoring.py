@@ -115,14 +115,11 @@ def add_night(project):
 
 
 def add_lesson(project):
-    """A new last lesson: its notebook, with one route exercise, and its line."""
-    back = (
-        f"< [{LAST.number}. {LAST.title}]({LAST.path.name}) | [Contents](../README.md)"
-    )
+    """A new last lesson: its notebook, with one route exercise and no navigation
+    (make lessons writes it), and its line."""
     number = LAST.number + 1
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        new_markdown_cell(back),
         new_markdown_cell(
             f"# {number}. Thanks: a page that says thank you\n\nOne more."
         ),
@@ -136,7 +133,7 @@ def add_lesson(project):
             THANKS_SOLVED,
             f"check_{THANKS}",
         ),
-        new_markdown_cell(back),
+        new_markdown_cell("## What you did\n\nYou said thank you."),
     ]
     notebook.metadata = nbformat.read(LAST.path, as_version=4).metadata
     nbformat.write(notebook, project / "notebooks" / NEW)
@@ -222,12 +219,9 @@ def test_new_exercises_keep_their_code_as_starter_and_show_not_attempted(authore
 def test_it_says_what_else_needs_a_word(authored):
     _, _, todo = authored
     listed = f"no line for lesson {LAST.number + 1} ({NEW}) in its list of lessons"
-    navigation = "Markdown cell (the navigation line) does not link to"
     expected = [
         f"README.md: {listed} (a link to notebooks/{NEW})",
         f".site/index.md: {listed} (a link to notebooks/{NEW})",
-        f"{LAST.path.name}: its first {navigation} {NEW}",
-        f"{LAST.path.name}: its last {navigation} {NEW}",
         f"{NEW}: no picture from notebooks/images/ (with alt text)",
     ]
     assert [line for line in expected if line not in todo] == []
@@ -238,6 +232,27 @@ def test_it_says_what_else_needs_a_word(authored):
         if re.search(r"\b(last|final) lesson\b", "".join(markdown_cells(lesson.path)))
     ]
     assert says_last == [line.split()[0] for line in todo if " says " in line]
+
+
+@pytest.mark.lessons
+def test_the_new_lesson_and_the_one_before_get_their_navigation_lines(authored):
+    """First cell, and the end of the last Markdown cell: the lesson before,
+    the contents, the next; after the new last lesson, the README's serving."""
+    project, _, _ = authored
+    contents, before = "[Contents](../README.md)", COURSE[-2]
+    back = f"< [{LAST.number}. {LAST.title}]({LAST.path.name})"
+    lines = {
+        LAST.path.name: f"< [{before.number}. {before.title}]({before.path.name})"
+        f" | {contents} | [{LAST.number + 1}. Thanks]({NEW}) >",
+        NEW: f"{back} | {contents} | [Serving it for real]"
+        "(../README.md#serving-it-for-real) >",
+    }
+    for lesson, line in lines.items():
+        markdown = [c for c in cells(project, lesson) if c["cell_type"] == "markdown"]
+        assert "".join(markdown[0]["source"]) == line
+        assert "".join(markdown[-1]["source"]).endswith(f"\n\n---\n{line}")
+    said = authored[1]
+    assert f"{NEW}: its navigation lines written" in said
 
 
 @pytest.mark.lessons
@@ -255,23 +270,13 @@ def test_run_again_it_changes_nothing(authored):
 
 @pytest.mark.lessons
 def test_the_new_exercises_checks_and_mistakes_pass_in_the_copy(authored):
-    """The copy's own tests/test_checks.py: every exercise's rows, /night's
-    and /thanks' among them (the FIRST row once met another's history)."""
+    """The copy's own tests/test_checks.py for the new exercises: /night's and
+    /thanks' rows, in kernels they share with the rows of the exercises beside
+    them, as in a whole run (the FIRST row once met another's history)."""
     project, _, _ = authored
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/test_checks.py",
-            "-v",
-            "-p",
-            "no:cacheprovider",
-            # The notes make lessons writes after tools/author.py (the suite's own
-            # run proves them current); this copy has no teaching/ folder.
-            "--deselect",
-            "tests/test_checks.py::test_the_instructor_notes_show_the_line_each_row_gets",
-        ],
+        [sys.executable, "-m", "pytest", "tests/test_checks.py", "-v"]
+        + ["-p", "no:cacheprovider", "-k", f"{NIGHT} or {THANKS}"],
         cwd=project,
         capture_output=True,
         encoding="utf-8",

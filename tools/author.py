@@ -9,22 +9,27 @@ What a maintainer used to do by hand (CONTRIBUTING.md, "Add an exercise"):
    guard does. A learner's answer never becomes a starter. To change a published
    starter, delete the cell's "starter" metadata too. Without git, every exercise
    cell with a starter counts as published.
-2. Gives each cell without an id of its lesson's form (`02-14`, `03-06a`) a new
+2. Writes each lesson's navigation line, from the order of the lessons: the
+   lesson before, the contents, the next (for the last lesson, the README's
+   "Serving it for real"), as the first cell and at the end of the last
+   Markdown cell. A new lesson needs no navigation of its own, nor an edit of
+   the lesson before.
+3. Gives each cell without an id of its lesson's form (`02-14`, `03-06a`) a new
    one, the lesson's next number, which no cell has ever had: ids are `make
    update`'s merge key. Every committed version of the lessons is read from git;
    without git (a ZIP download) only the lessons as they are now, and it says so.
    A new exercise's line in checks.py may leave the id empty,
    `check_night = Route("", "/night", "Good night")`: it is filled in here.
-3. Writes the `starter` metadata of each exercise cell that has none, or is not
+4. Writes the `starter` metadata of each exercise cell that has none, or is not
    yet committed (edit a new exercise freely), from its code.
-4. Drops what varies from run to run: execution timings, and how the kernel
+5. Drops what varies from run to run: execution timings, and how the kernel
    split a cell's printing into pieces.
-5. Runs every lesson in order, from notebooks/, each in a fresh kernel, as
+6. Runs every lesson in order, from notebooks/, each in a fresh kernel, as
    `make test` does, and saves it with its real outputs (a file is rewritten
    only if it changed). It stops at a cell that raises or writes to stderr,
    naming it; exercise cells keep their starters, and each check cell must
    show `Not attempted`.
-6. Says what else needs a word (a README line, navigation links, what ruff says
+7. Says what else needs a word (a README line, a picture, what ruff says
    of the lessons...), if anything.
 
 Run on lessons that need none of this, it changes nothing.
@@ -46,6 +51,9 @@ from notebooks.verdicts import NOT_ATTEMPTED  # noqa: E402
 
 VARIES = ("execution", "ExecuteTime")  # cell metadata that changes at every run
 CELL_SECONDS = 60  # a lesson cell still running after this long is an error
+CONTENTS = "[Contents](../README.md)"  # the middle of every navigation line
+# Where the last lesson's navigation line leads.
+AFTER_LAST = "[Serving it for real](../README.md#serving-it-for-real) >"
 
 
 class Stop(Exception):
@@ -178,6 +186,45 @@ def write_starters(notebooks, published, say):
                 say(f"{path.name}: cell {cell.id}'s code is now its starter")
 
 
+def navigation(before, after):
+    """A lesson's navigation line: the lesson before, the contents, the next."""
+    back = f"< [{before.number}. {before.title}]({before.path.name})" if before else ""
+    ahead = f"[{after.number}. {after.title}]({after.path.name}) >" if after else ""
+    return " | ".join(filter(None, [back, CONTENTS, ahead or AFTER_LAST]))
+
+
+def navigate(notebooks, say):
+    """Write each lesson's navigation line, from the order of the lessons: its
+    first cell (a Markdown cell of its own, added if there is none) and the end of
+    its last Markdown cell (after a `---` line)."""
+    import nbformat
+
+    found = course.lessons(next(iter(notebooks)).parent) if notebooks else []
+    neighbours = zip([None, *found[:-1]], found, [*found[1:], None], strict=True)
+    for before, lesson, after in neighbours:
+        notebook, line = notebooks[lesson.path], navigation(before, after)
+        cells = notebook.cells
+        top = cells[0] if cells else None
+        if not (top and top.cell_type == "markdown" and is_navigation(top.source)):
+            cells.insert(0, nbformat.v4.new_markdown_cell(line))
+            del cells[0]["id"]  # give_ids gives it one of the lesson's form
+        first = cells[0]
+        last = [cell for cell in cells if cell.cell_type == "markdown"][-1]
+        lines = last.source.rstrip().splitlines()
+        if last is not first and lines and is_navigation(lines[-1]):
+            lines = lines[:-1]
+            while lines and lines[-1].strip() in ("", "---"):
+                lines.pop()
+        ending = "\n".join(lines) + "\n\n---\n" + line if last is not first else line
+        if (first.source, last.source) != (line, ending):
+            first.source, last.source = line, ending
+            say(f"{lesson.path.name}: its navigation lines written")
+
+
+def is_navigation(text):
+    return CONTENTS in text and len(text.strip().splitlines()) == 1
+
+
 def strip(notebook):
     """Drop what varies from run to run: timings, and how a kernel happened to
     split what a cell printed (one output per stream, as JupyterLab saves it)."""
@@ -292,17 +339,8 @@ def needs_a_word(root, found):
                 )
     in_git = tracked(root, "notebooks", "server")
     new = [lesson for lesson in found if f"notebooks/{lesson.path.name}" not in in_git]
-    neighbours = zip([None, *found[:-1]], found, [*found[1:], None], strict=True)
-    for before, lesson, after in neighbours:
+    for lesson, after in zip(found, [*found[1:], None], strict=True):
         markdown = [c for c in read(lesson.path) if c["cell_type"] == "markdown"]
-        ends = ["".join(c["source"]) for c in markdown[:1] + markdown[-1:]]
-        for near in (before, after):
-            for where, text in zip(("first", "last"), ends, strict=False):
-                if near and f"]({near.path.name})" not in text:
-                    todo.append(
-                        f"{lesson.path.name}: its {where} Markdown cell (the"
-                        f" navigation line) does not link to {near.path.name}"
-                    )
         prose = "\n".join("".join(c["source"]) for c in markdown)
         if "images/" not in prose:
             todo.append(
@@ -409,6 +447,7 @@ def author(root=ROOT, say=print):
     notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
     published = published_ids(root)
     refuse_answers(notebooks, published)
+    navigate(notebooks, say)
     renamed = give_ids(notebooks, published, say)
     write_starters(notebooks, published, say)
     for path, notebook in notebooks.items():
