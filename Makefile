@@ -76,10 +76,11 @@ lab: $(BIN)/.installed  ## open the lessons in JupyterLab
 	  --LabApp.app_settings_dir="$(LAB_SETTINGS_DIR)" \
 	  --LabApp.default_url=/lab/tree/notebooks/01_hello_world.ipynb $(LAB_OPTIONS)
 
-# The test files on two workers (pytest-xdist), each file whole on one, so
-# that its shared kernels and servers stay shared; then every lesson with
-# nbmake (the README's by-hand test), after the tests: both write server/.
-PYTEST_OPTIONS ?= -n 2 --dist loadfile
+# The test files on three workers (pytest-xdist), each file whole on one, so
+# that its shared kernels and servers stay shared; three on two cores, as the
+# tests wait for kernels, servers and deadlines a third of the time. Then every
+# lesson with nbmake (the README's by-hand test), after the tests: both write server/.
+PYTEST_OPTIONS ?= -n 3 --dist loadfile
 
 test: $(BIN)/.installed-dev lint  ## lint, then every test and every lesson
 	$(BIN)/pytest $(PYTEST_OPTIONS)

@@ -27,7 +27,7 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items):
     """Every test with a marker of SLOWEST_FIRST marked `slow` too; the files
-    of the slowest tests first, so that on two workers no slow file is left to
+    of the slowest tests first, so that on several workers no slow file is left to
     start when the rest is done; tests marked run_last go to the end of the
     session, in their order (on several workers: of their file, which stays on
     one worker)."""
