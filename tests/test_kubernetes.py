@@ -58,7 +58,6 @@ CHART_KEYS = {
 LINK = r"^https://HUB/hub/user-redirect/git-pull\?\S+$"
 LINK_DOCS = [ROOT / "teaching" / "README.md"]
 TERMINAL = {"ServerApp": {"terminado_settings": {"shell_command": ["/bin/bash"]}}}
-LAB_SETTINGS = ROOT / "teaching" / "lab-settings" / "overrides.json"
 
 
 def page_command(start):
@@ -190,19 +189,6 @@ def test_the_page_installs_this_chart_with_this_file():
     helm = page_command("helm upgrade --install")
     assert helm[helm.index("--version") + 1] == CHART
     assert helm[helm.index("--values") + 1] == "teaching/z2jh-values.yaml"
-    key, path = helm[helm.index("--set-file") + 1].split("=")
-    entry = re.fullmatch(r"singleuser\.extraFiles\.([^.]+)\.stringData", key)[1]
-    # helm's rule: one of data, stringData, binaryData; --set-file gives it
-    assert SINGLEUSER["extraFiles"][entry].keys() == {"mountPath"}
-    assert path == LAB_SETTINGS.relative_to(ROOT).as_posix()
-
-
-@pytest.mark.skipif(not LAB_SETTINGS.exists(), reason="comes with the hub recipe")
-def test_the_lab_settings_helm_reads_are_the_lessons_settings():
-    settings = json.loads(LAB_SETTINGS.read_text(encoding="utf-8"))
-    assert settings["@jupyterlab/docmanager-extension:plugin"] == {
-        "defaultViewers": {"markdown": "Markdown Preview"}
-    }
 
 
 @pytest.fixture(scope="module")
@@ -244,9 +230,8 @@ def test_the_image_has_the_lessons_packages_and_files_of_the_learner(build):
     assert 'pip install --no-cache-dir -r "requirements.txt"' in dockerfile
     # the chart runs each learner as user 1000, in /home/jovyan
     assert "COPY --chown=1000:1000 src/ ${REPO_DIR}/" in dockerfile
-    assert SINGLEUSER["extraFiles"]["lab-settings"]["mountPath"].startswith(
-        environment(dockerfile)["NB_PYTHON_PREFIX"] + "/share/jupyter/lab/settings/"
-    )
+    # and then the lab settings, with postBuild (tests/test_teaching.py runs it)
+    assert "./postBuild" in dockerfile.split('-r "requirements.txt"', 1)[1]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="repo2docker runs on Linux and macOS")

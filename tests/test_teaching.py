@@ -15,6 +15,7 @@ from helpers import ROOT
 from test_lock import check_schema
 
 DEVCONTAINER = ROOT / ".devcontainer" / "devcontainer.json"
+LAB_SETTINGS = ROOT / "teaching" / "lab-settings" / "overrides.json"
 # The dev container specification's schema, vendored: see tests/schemas/README.md.
 DEVCONTAINER_SCHEMA = ROOT / "tests" / "schemas" / "devContainer.base.schema.json"
 
@@ -64,3 +65,22 @@ def test_binder_installs_the_learners_lock():
     dockerfile = result.stdout
     assert 'pip install --no-cache-dir -r "requirements.txt"' in dockerfile
     assert "src/requirements.txt ${REPO_DIR}/requirements.txt" in dockerfile
+    assert "./postBuild" in dockerfile.split('-r "requirements.txt"', 1)[1]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Binder's postBuild is a bash script")
+def test_binders_postbuild_gives_jupyterlab_the_lessons_settings(tmp_path):
+    """Run as repo2docker runs it, from the repository, into a stand-in for the
+    image's environment: JupyterLab's own reader finds the lab settings there."""
+    from jupyterlab_server.settings_utils import _get_overrides
+
+    subprocess.run(
+        ["bash", "postBuild"],
+        cwd=ROOT,
+        env={**os.environ, "NB_PYTHON_PREFIX": str(tmp_path)},
+        check=True,
+        timeout=30,
+    )
+    settings = tmp_path / "share" / "jupyter" / "lab" / "settings"
+    expected = json.loads(LAB_SETTINGS.read_text(encoding="utf-8"))
+    assert _get_overrides(str(settings)) == (expected, "")
