@@ -145,6 +145,9 @@ class Route(Exercise):
                 lesson's server, not to practice; Flask refused (the AssertionError
                 'The setup method route can no longer be called'), since app has
                 already answered requests: {write}."""
+        if error := raised(code):  # a line above the route stopped the cell
+            return f"""your cell stopped at {describe(error)}, before it gave practice
+                a route for {self.path}: fix that line, then run both cells again."""
         what = f"no route for {self.path}" if self.kept else "no routes"
         return f"""practice has {what}: put @practice.route("{self.path}") on the line
             just above your function's def line, then run both cells again."""

@@ -298,6 +298,12 @@ def route_mistakes(name):
         "print, not return": Mistake(
             says(f'print("{text}")'), NOT_YET, "did not return a valid response"
         ),
+        "an error above the route": Mistake(
+            solved.replace(mine, f"prnt({text!r})\n{mine}"),
+            NOT_YET,
+            f"stopped at NameError: name 'prnt' is not defined, before it gave practice"
+            f" a route for {path}",
+        ),
         "practice is not an app": Mistake(
             "practice = None", NOT_YET, "practice should be a Flask app"
         ),
