@@ -7,6 +7,9 @@ the lessons in their home, every exercise solved; a venv every user can run;
 then times the command for one learner, for all of them (as many side by side
 as there are cores), and for one learner again, and prints the figures and
 the goal: all of them within 1.2 x (one learner's time x LEARNERS / cores).
+With each time, the CPU time the whole machine spent meanwhile (Linux: from
+/proc/stat, so the kernels the learners' runs start count too): per learner,
+what a teacher plans the table's run with.
 The users and their homes are removed afterwards. Say whether the machine was
 busy when you quote it: the load average is printed.
 """
@@ -39,8 +42,20 @@ def solved_copy(user):
     return folder
 
 
+def busy_seconds():
+    """CPU time every core of this machine has spent busy since it started
+    (Linux; None elsewhere): user, nice, system, irq, softirq, steal."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(python, folders):
-    started = time.monotonic()
+    """Seconds the command took for `folders`, and the CPU-s the machine spent."""
+    started, busy = time.monotonic(), busy_seconds()
     result = subprocess.run(
         [str(python), str(ROOT / "lessons.py"), "class", "--csv", *map(str, folders)],
         capture_output=True,
@@ -48,13 +63,14 @@ def timed(python, folders):
         timeout=3600,
     )
     seconds = time.monotonic() - started
+    cpu = busy_seconds() - busy if busy is not None else float("nan")
     rows = result.stdout.splitlines()[1:-1]
     if result.returncode or len(rows) != len(folders):
         sys.exit(f"the class command failed:\n{result.stdout}\n{result.stderr}")
     wrong = [row for row in rows if "5 of 5" not in row]
     if wrong:
         sys.exit("not every learner got 5 of 5:\n" + "\n".join(wrong))
-    return seconds
+    return seconds, cpu
 
 
 def main():
@@ -71,13 +87,17 @@ def main():
             folders = [solved_copy(user) for user in users]
             print(f"load average before: {os.getloadavg()}", flush=True)
             one = [timed(python, folders[:1])]
-            print(f"one learner: {one[0]:.1f} s", flush=True)
-            everyone = timed(python, folders)
-            print(f"{count} learners, {cores} at a time: {everyone:.1f} s", flush=True)
+            print(f"one learner: {one[0][0]:.1f} s, {one[0][1]:.1f} CPU-s", flush=True)
+            everyone, cpu = timed(python, folders)
+            print(
+                f"{count} learners, {cores} at a time: {everyone:.1f} s,"
+                f" {cpu:.1f} CPU-s ({cpu / count:.1f} per learner)",
+                flush=True,
+            )
             one.append(timed(python, folders[:1]))
-            print(f"one learner again: {one[1]:.1f} s", flush=True)
+            print(f"one learner again: {one[1][0]:.1f} s, {one[1][1]:.1f} CPU-s")
             print(f"load average after: {os.getloadavg()}")
-        single = statistics.mean(one)
+        single = statistics.mean(seconds for seconds, _ in one)
         goal = 1.2 * single * count / cores
         print(
             f"goal: at most 1.2 x {single:.1f} s x {count} / {cores} = {goal:.0f} s;"
