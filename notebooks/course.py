@@ -34,10 +34,12 @@ def lessons(folder=HERE):
         text = ["".join(cell["source"]) for cell in cells]
         title = re.search(r"^# \d+\. ([^:\n]+)", "\n".join(text), re.M)[1]
         tagged = [c for c in cells if "exercise" in c["metadata"].get("tags", [])]
-        exercises = {c["id"]: "".join(c["metadata"].get("starter", "")) for c in tagged}
+        starters = {
+            c.get("id"): "".join(c["metadata"].get("starter", "")) for c in tagged
+        }  # an id only once make lessons gave one
         wrote = [(re.match(r"%%writefile \.\./server/(\S+)\n", s), s) for s in text]
         writes = {m[1]: s[m.end() :] for m, s in wrote if m}
-        found.append(Lesson(int(path.name[:2]), path, title, exercises, writes))
+        found.append(Lesson(int(path.name[:2]), path, title, starters, writes))
     return found
 
 

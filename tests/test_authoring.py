@@ -115,8 +115,8 @@ def add_night(project):
 
 
 def add_lesson(project):
-    """A new last lesson: its notebook, with one route exercise and no navigation
-    (make lessons writes it), and its line."""
+    """A new last lesson: its notebook, with one route exercise, no navigation
+    (make lessons writes it) and no cell ids, and its line."""
     number = LAST.number + 1
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
@@ -136,7 +136,12 @@ def add_lesson(project):
         new_markdown_cell("## What you did\n\nYou said thank you."),
     ]
     notebook.metadata = nbformat.read(LAST.path, as_version=4).metadata
-    nbformat.write(notebook, project / "notebooks" / NEW)
+    # Written as a maintainer who edits the JSON by hand may: cells without ids.
+    written = json.loads(nbformat.writes(notebook))
+    for cell in written["cells"]:
+        del cell["id"]
+    path = project / "notebooks" / NEW
+    path.write_text(json.dumps(written, indent=1), encoding="utf-8")
     with (project / "notebooks" / "checks.py").open("a", encoding="utf-8") as checks:
         checks.write(
             f"\n\n# Lesson {number}: thanks.\n"

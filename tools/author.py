@@ -40,6 +40,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,7 +408,8 @@ def lint(root):
     if not ruff.exists():
         return []
     said = []
-    for command in (["check", "--output-format", "concise"], ["format", "--check"]):
+    concise = ["--output-format", "concise"]  # a line each
+    for command in (["check", *concise], ["format", "--check", *concise]):
         result = subprocess.run(
             [str(ruff), *command, "notebooks"],
             cwd=root,
@@ -442,9 +444,12 @@ def author(root=ROOT, say=print):
     """Everything above, on the project at `root`; the list of things to do
     (empty when nothing else needs a word). Raises Stop."""
     import nbformat
+    from nbformat.warnings import MissingIDFieldWarning
 
     paths = [lesson.path for lesson in course.lessons(root / "notebooks")]
-    notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
+    with warnings.catch_warnings():  # a cell without an id: give_ids gives one
+        warnings.simplefilter("ignore", MissingIDFieldWarning)
+        notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
     published = published_ids(root)
     refuse_answers(notebooks, published)
     navigate(notebooks, say)
