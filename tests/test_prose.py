@@ -93,7 +93,8 @@ def prose():
     for folder in [".site", "teaching"]:
         for path in sorted((ROOT / folder).glob("**/*.md")):
             where = path.relative_to(ROOT).as_posix()
-            if where not in GENERATED:
+            # not the hub's proxy's npm packages (teaching/hub/node_modules)
+            if where not in GENERATED and "node_modules" not in path.parts:
                 yield where, without_code(path.read_text(encoding="utf-8"))
     for lesson in COURSE:
         cells = json.loads(lesson.path.read_text(encoding="utf-8"))["cells"]
