@@ -19,9 +19,9 @@ import lessons  # noqa: E402
 from lessons import GitFailed, Problem, course, git, tags  # noqa: E402
 
 CHANGED = (
-    "Your lessons differ from the published ones, so the tests would judge your"
-    " answers: run make progress to check your exercises (maintainers: commit or"
-    " stash your changes first)."
+    "Your lessons or server/ differ from the published ones, so the tests would"
+    " judge your answers: run make progress to check your exercises (maintainers:"
+    " commit or stash your changes first)."
 )
 
 
