@@ -443,6 +443,16 @@ def tracked(root, *folders):
 def author(root=ROOT, say=print):
     """Everything above, on the project at `root`; the list of things to do
     (empty when nothing else needs a word). Raises Stop."""
+    paths = prepare(root, say)
+    say(f"Running the lessons in order, each in a fresh kernel: {len(paths)} lessons.")
+    for path in paths:
+        run(root, path, say)
+    return needs_a_word(root, course.lessons(root / "notebooks"))
+
+
+def prepare(root, say):
+    """Steps 1 to 5, which change the lessons' files without running them (and
+    checks.py's ids); the lessons' paths, in order. Raises Stop."""
     import nbformat
     from nbformat.warnings import MissingIDFieldWarning
 
@@ -462,10 +472,7 @@ def author(root=ROOT, say=print):
     todo = declare(root, notebooks, renamed, say)
     if todo:
         raise Stop("Before the lessons can run: " + "; ".join(todo) + ".")
-    say(f"Running the lessons in order, each in a fresh kernel: {len(paths)} lessons.")
-    for path in paths:
-        run(root, path, say)
-    return needs_a_word(root, course.lessons(root / "notebooks"))
+    return paths
 
 
 def main():
