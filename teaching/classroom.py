@@ -36,6 +36,10 @@ from notebooks.verdicts import CORRECT, NOT_ATTEMPTED, NOT_YET
 ROOT = Path(__file__).resolve().parent.parent
 CELL_SECONDS = lessons.CELL_SECONDS  # a cell still running after this is stopped
 LEARNER_SECONDS = 180  # a learner's whole run (every lesson) ends by then
+# Learners side by side: twice the cores, as each learner's run waits for its
+# kernels about a third of the time (30 learners on 2 cores: 40 s, against 74 s
+# with as many as the cores; tests/class_bench.py).
+JOBS = 2 * len(os.sched_getaffinity(0))
 GRACE_SECONDS = 15  # past that, the learner's runner itself is killed
 LABEL = {CORRECT: "Correct", NOT_YET: "Not yet", NOT_ATTEMPTED: "Not attempted"}
 # The teacher's files each learner's run uses, copied where every learner can
@@ -382,7 +386,7 @@ def main(argv):
     parser.add_argument(
         "--csv", action="store_true", help="write CSV, for a spreadsheet"
     )
-    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--jobs", type=int, default=JOBS)
     parser.add_argument("--cell-seconds", type=float, default=CELL_SECONDS)
     parser.add_argument("--learner-seconds", type=float, default=LEARNER_SECONDS)
     options = parser.parse_args(argv)

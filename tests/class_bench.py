@@ -5,7 +5,7 @@
 As root: makes LEARNERS system users (tests/learners.py), each with a copy of
 the lessons in their home, every exercise solved; a venv every user can run;
 then times the command for one learner, for all of them (as many side by side
-as there are cores), and for one learner again, and prints the figures and
+as its default, twice the cores), and for one learner again, and prints the figures and
 the goal: all of them within 1.2 x (one learner's time x LEARNERS / cores).
 With each time, the CPU time the whole machine spent meanwhile (Linux: from
 /proc/stat, so the kernels the learners' runs start count too): per learner,
@@ -25,6 +25,8 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 sys.path[:0] = [str(ROOT), str(TESTS), str(ROOT / "notebooks")]
+
+from teaching.classroom import JOBS  # noqa: E402
 
 import learners  # noqa: E402
 import lessons  # noqa: E402
@@ -90,7 +92,7 @@ def main():
             print(f"one learner: {one[0][0]:.1f} s, {one[0][1]:.1f} CPU-s", flush=True)
             everyone, cpu = timed(python, folders)
             print(
-                f"{count} learners, {cores} at a time: {everyone:.1f} s,"
+                f"{count} learners, {JOBS} at a time: {everyone:.1f} s,"
                 f" {cpu:.1f} CPU-s ({cpu / count:.1f} per learner)",
                 flush=True,
             )

@@ -219,7 +219,6 @@ def classroom_story(shared):
             [str(python), str(ROOT / "lessons.py"), "class", "--csv"]
             + ["--cell-seconds", str(CELL_SECONDS)]
             + ["--learner-seconds", str(LEARNER_SECONDS)]
-            + ["--jobs", "3"]  # each learner's lessons mostly wait: all at once
             + [str(folder) for folder in [*folders, nowhere]],
             capture_output=True,
             text=True,
