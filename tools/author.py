@@ -194,13 +194,12 @@ def navigation(before, after):
     return " | ".join(filter(None, [back, CONTENTS, ahead or AFTER_LAST]))
 
 
-def navigate(notebooks, say):
-    """Write each lesson's navigation line, from the order of the lessons: its
-    first cell (a Markdown cell of its own, added if there is none) and the end of
-    its last Markdown cell (after a `---` line)."""
+def navigate(found, notebooks, say):
+    """Write each lesson's navigation line, from the order of the lessons
+    (`found`): its first cell (a Markdown cell of its own, added if there is
+    none) and the end of its last Markdown cell (after a `---` line)."""
     import nbformat
 
-    found = course.lessons(next(iter(notebooks)).parent) if notebooks else []
     neighbours = zip([None, *found[:-1]], found, [*found[1:], None], strict=True)
     for before, lesson, after in neighbours:
         notebook, line = notebooks[lesson.path], navigation(before, after)
@@ -456,13 +455,14 @@ def prepare(root, say):
     import nbformat
     from nbformat.warnings import MissingIDFieldWarning
 
-    paths = [lesson.path for lesson in course.lessons(root / "notebooks")]
+    found = course.lessons(root / "notebooks")
+    paths = [lesson.path for lesson in found]
     with warnings.catch_warnings():  # a cell without an id: give_ids gives one
         warnings.simplefilter("ignore", MissingIDFieldWarning)
         notebooks = {path: nbformat.read(path, as_version=4) for path in paths}
     published = published_ids(root)
     refuse_answers(notebooks, published)
-    navigate(notebooks, say)
+    navigate(found, notebooks, say)
     renamed = give_ids(notebooks, published, say)
     write_starters(notebooks, published, say)
     for path, notebook in notebooks.items():
