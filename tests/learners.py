@@ -7,14 +7,17 @@ removes them (their homes and processes too) afterwards, even when the test
 fails; `shared_venv` makes a virtual environment that any user can run, from
 Debian's /usr/bin/python3 (pyenv's Pythons live under /root, which other users
 cannot read), holding exactly the locks given, installed by the project's uv.
-Both need root: `missing_reason()` says why they cannot run, for a skip.
+`class_venv` is the one the class tests share. Both need root:
+`missing_reason()` says why they cannot run, for a skip.
 """
 
 import contextlib
+import hashlib
 import os
 import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,6 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # Debian's: readable by every user
 UV = ROOT / ".uv" / "bin" / "uv"  # make installs it (requirements/uv.txt)
+# The class's environment (JupyterHub's lock over the lessons', as a hub's
+# image has both), made once per content of the locks and kept here, where
+# every user can read it: the class table's test and the hub's share it, side
+# by side or one run after another. /tmp empties at boot.
+CLASS_LOCKS = [ROOT / "requirements.txt", ROOT / "requirements" / "hub.txt"]
+CLASS_VENVS = Path(tempfile.gettempdir()) / "first-web-server-class-venvs"
 
 
 def missing_reason():
@@ -100,3 +109,29 @@ def shared_venv(folder, *locks):
         timeout=300,
     )
     return python
+
+
+def class_venv(cache=CLASS_VENVS):
+    """The python of the class's environment (CLASS_LOCKS), made by
+    shared_venv the first time and kept in `cache` under the locks' digest; a
+    test beside that is making it waits for it."""
+    import fcntl  # POSIX: like system users, these tests run on Linux
+
+    digest = hashlib.sha256(SYSTEM_PYTHON.resolve().as_posix().encode())
+    for lock in [*CLASS_LOCKS, ROOT / "requirements" / "uv.txt"]:  # uv's too
+        digest.update(lock.read_bytes())
+    cache.mkdir(mode=0o755, exist_ok=True)
+    info = cache.lstat()  # not a link someone else made, for one
+    writable = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if info.st_uid != 0 or not stat.S_ISDIR(info.st_mode) or writable:
+        raise PermissionError(
+            f"{cache} must be a folder only root can write: remove it (a cache)"
+        )
+    folder = cache / digest.hexdigest()[:16]
+    with open(cache / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one maker at a time; the rest wait
+        if not (folder / "complete").exists():  # none, or a run stopped midway
+            shutil.rmtree(folder, ignore_errors=True)
+            shared_venv(folder, *CLASS_LOCKS)
+            (folder / "complete").touch()
+    return folder / "bin" / "python"

@@ -122,12 +122,12 @@ def class_run():
     try:
         yield from classroom_story(shared)
     finally:
-        shutil.rmtree(shared, ignore_errors=True)  # the venv: 200 MB
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def classroom_story(shared):
     """The users, their copies, and what the command made of them."""
-    python = learners.shared_venv(shared / "venv", ROOT / "requirements.txt")
+    python = learners.class_venv()
     marks = shared / "marks.txt"  # the teacher's: every user reads, none writes
     marks.write_text("the teacher's marks\n")
     names = [learners.unique(name) for name in ("ann", "bob", "cat", "dan")]
@@ -399,3 +399,14 @@ def test_the_published_checks_replace_the_learners():
     assert [cell.source for cell in fixed.cells if has_tag(cell, "check")] == [
         cell.source for cell in published.cells if has_tag(cell, "check")
     ]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="system users: Linux")
+def test_the_class_environment_is_never_taken_from_a_folder_others_can_write(tmp_path):
+    """A learner could have made it, in the shared /tmp, to run code as root."""
+    cache = tmp_path / "venvs"
+    cache.mkdir()
+    cache.chmod(0o777)
+    with pytest.raises(PermissionError, match="must be a folder only root can write"):
+        learners.class_venv(cache)
+    assert list(cache.iterdir()) == []

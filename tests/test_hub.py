@@ -61,7 +61,6 @@ TEACHING = ROOT / "teaching"
 RECIPE = TEACHING / "jupyterhub_config.py"  # the file the teacher copies
 HUB_PACKAGES = TEACHING / "hub"  # package.json, package-lock.json
 PROXY = HUB_PACKAGES / "node_modules" / ".bin" / "configurable-http-proxy"
-LOCKS = [ROOT / "requirements.txt", ROOT / "requirements" / "hub.txt"]
 BASE_URL = PyFileConfigLoader(str(RECIPE)).load_config().JupyterHub.base_url
 NAMES = ("ada", "alan")  # the two learners (with a random ending each)
 FOLDER = "first-web-server"  # where the link puts the lessons, in each home
@@ -167,7 +166,7 @@ def class_hub(names=NAMES):
                 check=True,
                 timeout=30,
             )
-            python = learners.shared_venv(shared / "environment", *LOCKS)
+            python = learners.class_venv()
             repository = stack.enter_context(published_repository(shared / "published"))
             # The teacher's clone: the recipe beside its lab settings.
             shutil.copytree(
